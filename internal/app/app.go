@@ -1,0 +1,267 @@
+// Package app is keyway's composition root: it opens the store, builds the
+// services and both listeners from the configuration, and starts and stops
+// them in order. Nothing imports it but the CLI and end-to-end tests.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/keyway-dev/keyway/internal/api"
+	"github.com/keyway-dev/keyway/internal/auth"
+	"github.com/keyway-dev/keyway/internal/config"
+	"github.com/keyway-dev/keyway/internal/dataplane"
+	"github.com/keyway-dev/keyway/internal/egress"
+	"github.com/keyway-dev/keyway/internal/seal"
+	"github.com/keyway-dev/keyway/internal/service"
+	"github.com/keyway-dev/keyway/internal/snapshot"
+	"github.com/keyway-dev/keyway/internal/store"
+	"github.com/keyway-dev/keyway/internal/store/sqlite"
+)
+
+// App is a running keyway node.
+type App struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	stderr io.Writer
+
+	store   store.Store
+	keyring *seal.Keyring
+	snaps   *snapshot.Manager
+	svc     *service.Service
+
+	proxySrv, adminSrv *http.Server
+	proxyLn, adminLn   net.Listener
+	serveErr           chan error
+	stopOnce           sync.Once
+}
+
+// New prepares a node; Start opens everything.
+func New(cfg *config.Config, logger *slog.Logger, stderr io.Writer) *App {
+	return &App{cfg: cfg, log: logger, stderr: stderr, serveErr: make(chan error, 2)}
+}
+
+// Run starts the node, serves until ctx ends, then shuts down gracefully.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.Start(ctx); err != nil {
+		a.Stop()
+		return err
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-a.serveErr:
+	}
+	a.Stop()
+	return err
+}
+
+// Start opens the store, loads the first snapshot and starts both listeners.
+func (a *App) Start(ctx context.Context) error {
+	st, err := OpenStore(ctx, a.cfg)
+	if err != nil {
+		return err
+	}
+	a.store = st
+	if _, err := st.(store.Migrator).MigrateUp(ctx); err != nil {
+		return fmt.Errorf("migrating database: %w", err)
+	}
+	if a.keyring, err = a.loadKeyring(ctx); err != nil {
+		return err
+	}
+	a.build()
+	if err := a.bootstrap(ctx); err != nil {
+		return err
+	}
+	if err := a.snaps.Start(ctx); err != nil {
+		return err
+	}
+	return a.listen()
+}
+
+func (a *App) build() {
+	policy := a.cfg.EgressPolicy()
+	a.snaps = snapshot.New(snapshot.Deps{
+		Loader: a.store,
+		Opener: a.keyring,
+		Hasher: auth.NewHasher(a.keyring.NewMAC),
+		Transports: func(o snapshot.TransportOptions) (http.RoundTripper, error) {
+			return egress.NewTransport(policy, egress.TransportOptions{ResponseHeaderTimeout: o.ResponseHeaderTimeout, CAPEM: o.CAPEM, ServerName: o.ServerName})
+		},
+		Logger: a.log.With(slog.String("component", "snapshot")),
+	})
+	regions := make([]service.Region, len(a.cfg.Regions))
+	for i, r := range a.cfg.Regions {
+		regions[i] = service.Region{ID: r.ID, Name: r.Name, Latitude: r.Latitude, Longitude: r.Longitude, PublicURL: r.PublicURL}
+	}
+	a.svc = service.New(service.Deps{
+		Store:    a.store,
+		Keyring:  a.keyring,
+		Regions:  regions,
+		URLCheck: policy,
+		Logger:   a.log.With(slog.String("component", "service")),
+		Changed:  a.snaps.Refresh,
+		Tester:   testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
+	})
+	dp := dataplane.New(a.snaps, dataplane.Options{
+		HeaderPrefix:   a.cfg.HeaderPrefix,
+		MaxRequestBody: a.cfg.Limits.RequestBodyBytes,
+		ServeRegions:   a.cfg.ServeRegions,
+		TrustedProxies: a.cfg.TrustedProxyPrefixes(),
+		AccessLog:      a.cfg.Log.AccessLog,
+		Logger:         a.log.With(slog.String("component", "dataplane")),
+	})
+	a.proxySrv = &http.Server{
+		Handler:           dp,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    a.cfg.Limits.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
+	}
+	a.adminSrv = &http.Server{
+		Handler:           a.adminHandler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    a.cfg.Limits.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// adminHandler serves the Core API plus health endpoints.
+func (a *App) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", api.New(a.svc, a.log.With(slog.String("component", "api"))))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { health(w, http.StatusOK, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		switch {
+		case !a.snaps.Ready():
+			health(w, http.StatusServiceUnavailable, "snapshot not loaded")
+		case a.store.Ping(ctx) != nil:
+			health(w, http.StatusServiceUnavailable, "database unreachable")
+		default:
+			health(w, http.StatusOK, "ready")
+		}
+	})
+	return mux
+}
+
+func health(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintf(w, "{%q:%q}\n", "status", msg)
+}
+
+func (a *App) listen() error {
+	var err error
+	if a.proxyLn, err = a.listener("proxy", a.cfg.ProxyAddr, a.cfg.TLS.Proxy); err != nil {
+		return err
+	}
+	if a.adminLn, err = a.listener("admin", a.cfg.AdminAddr, a.cfg.TLS.Admin); err != nil {
+		return err
+	}
+	go a.serve(a.proxySrv, a.proxyLn)
+	go a.serve(a.adminSrv, a.adminLn)
+	return nil
+}
+
+func (a *App) listener(name, addr string, pair config.CertPair) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s (%s): %w", addr, name, err)
+	}
+	if pair.Enabled() {
+		cert, err := tls.LoadX509KeyPair(pair.CertFile, pair.KeyFile)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("loading %s TLS certificate: %w", name, err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}})
+	}
+	a.log.Info("listening", slog.String("listener", name), slog.String("addr", ln.Addr().String()), slog.Bool("tls", pair.Enabled()))
+	return ln, nil
+}
+
+func (a *App) serve(srv *http.Server, ln net.Listener) {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		a.serveErr <- fmt.Errorf("serving %s: %w", ln.Addr(), err)
+	}
+}
+
+// ProxyAddr is the data plane's bound address (after Start).
+func (a *App) ProxyAddr() string { return a.proxyLn.Addr().String() }
+
+// AdminAddr is the admin listener's bound address (after Start).
+func (a *App) AdminAddr() string { return a.adminLn.Addr().String() }
+
+// Stop drains in-flight requests (up to the shutdown timeout) and closes
+// everything in reverse order. It is idempotent.
+func (a *App) Stop() {
+	a.stopOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		defer cancel()
+		var wg sync.WaitGroup
+		for _, srv := range []*http.Server{a.proxySrv, a.adminSrv} {
+			if srv == nil {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := srv.Shutdown(ctx); err != nil {
+					a.log.Warn("shutdown did not finish in time", slog.String("error", err.Error()))
+					_ = srv.Close()
+				}
+			}()
+		}
+		wg.Wait()
+		if a.snaps != nil {
+			a.snaps.Stop()
+		}
+		if a.store != nil {
+			if err := a.store.Close(); err != nil {
+				a.log.Warn("closing database", slog.String("error", err.Error()))
+			}
+		}
+		a.log.Info("stopped")
+	})
+}
+
+// OpenStore opens the configured database adapter (not migrated).
+func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	switch cfg.DatabaseKind() {
+	case config.DatabasePostgres:
+		return nil, errors.New("PostgreSQL support is not in this build yet; use a SQLite path for --database")
+	default:
+		if err := os.MkdirAll(filepath.Dir(cfg.DatabasePath()), 0o700); err != nil {
+			return nil, fmt.Errorf("creating data directory: %w", err)
+		}
+		st, err := sqlite.Open(ctx, cfg.DatabasePath())
+		if err != nil {
+			return nil, fmt.Errorf("opening SQLite database %s: %w", cfg.DatabasePath(), err)
+		}
+		return st, nil
+	}
+}
+
+// testerAdapter lets the data plane's tester serve the service's port.
+type testerAdapter struct{ t dataplane.Tester }
+
+func (a testerAdapter) TestTarget(ctx context.Context, t store.Target, c store.Credential) (service.TestResult, error) {
+	r, err := a.t.TestTarget(ctx, t, c)
+	return service.TestResult{Status: r.Status, LatencyMs: r.LatencyMs, Code: r.Code, Message: r.Message}, err
+}

@@ -1,0 +1,209 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keyway-dev/keyway/internal/auth"
+)
+
+var (
+	errResponseTooLarge = errors.New("response larger than the target's limit")
+	errRequestTooLarge  = errors.New("request body larger than the limit")
+	errIdleTimeout      = errors.New("target stopped sending the response body")
+)
+
+// forward hands the request to the reverse proxy with the exchange as its
+// context, so an idle upstream body can be cancelled.
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, ex *exchange) {
+	ctx, cancel := context.WithCancelCause(r.Context())
+	ex.Context = ctx
+	ex.cancel = func() { cancel(errIdleTimeout) }
+	defer cancel(nil)
+	out := r.WithContext(ex)
+	if r.Body != nil && r.Body != http.NoBody {
+		out.Body = &limitedBody{rc: r.Body, remaining: h.o.MaxRequestBody, ex: ex}
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				h.finish(ex, r)
+			}
+			panic(v)
+		}
+	}()
+	h.rp.ServeHTTP(w, out)
+	h.finish(ex, r)
+}
+
+// rewrite builds the outgoing request: target URL, query without the
+// caller's credential, no incoming diagnostic headers, extra target
+// headers, injected credential.
+func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
+	ex := exchangeFrom(pr.In.Context())
+	t := ex.proxy.Target
+	out := pr.Out
+	out.URL.Scheme = t.Scheme
+	out.URL.Host = t.Host
+	out.Host = ""
+	rawRest := ex.rest
+	rest := rawRest
+	if strings.IndexByte(rawRest, '%') >= 0 {
+		rest, _ = unescapeSegment(rawRest) // validated by checkTargetPath
+		out.URL.RawPath = t.BaseRawPath + "/" + rawRest
+	} else {
+		out.URL.RawPath = ""
+	}
+	out.URL.Path = t.BasePath + "/" + rest
+	if t.BaseRawPath != t.BasePath && out.URL.RawPath == "" {
+		out.URL.RawPath = t.BaseRawPath + "/" + rawRest
+	}
+	out.URL.RawQuery = stripCredentialParam(pr.In.URL.RawQuery)
+	out.URL.ForceQuery = false
+	if !ex.presented.FromQuery {
+		delete(out.Header, "Authorization")
+	}
+	h.h.stripIncoming(out.Header)
+	for k, v := range t.Headers {
+		out.Header[k] = v
+	}
+	ex.applier.Apply(out)
+}
+
+// stripCredentialParam removes every Authorization query parameter and
+// keeps the rest exactly as the caller escaped it.
+func stripCredentialParam(raw string) string {
+	if _, n := auth.QueryValue(raw); n == 0 {
+		return raw
+	}
+	var b strings.Builder
+	for seg := range strings.SplitSeq(raw, "&") {
+		k, _, _ := strings.Cut(seg, "=")
+		if seg == "" || auth.IsQueryParam(k) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+// dispatch sends each request through its target's transport.
+type dispatch struct{ now func() time.Time }
+
+func (d dispatch) RoundTrip(r *http.Request) (*http.Response, error) {
+	ex := exchangeFrom(r.Context())
+	ex.sent = d.now()
+	return ex.proxy.Target.Transport.RoundTrip(r)
+}
+
+// modifyResponse enforces the response size limit, adds the diagnostic
+// headers and wraps the body with the idle and size guards.
+func (h *Handler) modifyResponse(resp *http.Response) error {
+	ex := exchangeFrom(resp.Request.Context())
+	ex.headersAt = h.now()
+	t := ex.proxy.Target
+	if t.MaxResponseBytes > 0 && resp.ContentLength > t.MaxResponseBytes {
+		ex.mu.Lock()
+		ex.respTooLarge = true
+		ex.mu.Unlock()
+		return errResponseTooLarge
+	}
+	h.h.stripIncoming(resp.Header)
+	ex.status = resp.StatusCode
+	ex.code = codeGranted
+	h.setDiagnostics(resp.Header, ex, "Proxy authentication successful")
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		resp.Body = newUpstreamBody(resp.Body, ex, t.MaxResponseBytes, t.IdleTimeout)
+	}
+	return nil
+}
+
+// limitedBody stops a request body at the limit.
+type limitedBody struct {
+	rc        io.ReadCloser
+	remaining int64
+	ex        *exchange
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.remaining < 0 {
+		return 0, errRequestTooLarge
+	}
+	if int64(len(p)) > b.remaining+1 {
+		p = p[:b.remaining+1]
+	}
+	n, err := b.rc.Read(p)
+	b.remaining -= int64(n)
+	if b.remaining < 0 {
+		b.ex.mu.Lock()
+		b.ex.bodyTooLarge = true
+		b.ex.mu.Unlock()
+		return 0, errRequestTooLarge
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
+
+// upstreamBody cuts a response off at the size limit and cancels the
+// upstream request when no byte arrives within the idle timeout.
+type upstreamBody struct {
+	rc        io.ReadCloser
+	ex        *exchange
+	limit     int64 // 0 = none
+	read      int64
+	idle      time.Duration
+	timer     *time.Timer
+	closeOnce sync.Once
+}
+
+func newUpstreamBody(rc io.ReadCloser, ex *exchange, limit int64, idle time.Duration) *upstreamBody {
+	return &upstreamBody{rc: rc, ex: ex, limit: limit, idle: idle}
+}
+
+func (b *upstreamBody) Read(p []byte) (int, error) {
+	if b.timer == nil {
+		b.timer = time.AfterFunc(b.idle, b.ex.cancel)
+	} else {
+		b.timer.Reset(b.idle)
+	}
+	n, err := b.rc.Read(p)
+	b.timer.Stop()
+	if b.limit > 0 && b.read+int64(n) > b.limit {
+		// deliver what fits, then abort the stream
+		n = int(b.limit - b.read)
+		b.read = b.limit
+		b.ex.mu.Lock()
+		b.ex.respCut = true
+		b.ex.mu.Unlock()
+		return n, errResponseTooLarge
+	}
+	b.read += int64(n)
+	return n, err
+}
+
+func (b *upstreamBody) Close() error {
+	b.closeOnce.Do(func() {
+		if b.timer != nil {
+			b.timer.Stop()
+		}
+	})
+	return b.rc.Close()
+}
+
+// bufferPool lends 32 KiB copy buffers to the reverse proxy.
+type bufferPool struct{}
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
+func (bufferPool) Put(b []byte) { buffers.Put(&b) }

@@ -1,0 +1,235 @@
+// Package dataplane serves proxy calls: /api/{proxyId}/{path}. It resolves
+// the proxy in the in-memory snapshot, authenticates the caller, injects the
+// target credential and forwards with httputil.ReverseProxy (Rewrite, never
+// Director), answering with the requestrocket-* diagnostic headers.
+package dataplane
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/keyway-dev/keyway/internal/auth"
+	"github.com/keyway-dev/keyway/internal/id"
+	"github.com/keyway-dev/keyway/internal/inject"
+	"github.com/keyway-dev/keyway/internal/snapshot"
+)
+
+// Snapshots gives the current snapshot (snapshot.Manager).
+type Snapshots interface {
+	Current() *snapshot.Snapshot
+}
+
+// Options configure the data plane.
+type Options struct {
+	// HeaderPrefix starts the diagnostic headers (default "requestrocket-").
+	HeaderPrefix string
+	// MaxRequestBody limits request bodies in bytes (default 10 MiB).
+	MaxRequestBody int64
+	// ServeRegions limits the regions this node serves (empty = all).
+	ServeRegions []string
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// AccessLog writes one log line per request.
+	AccessLog bool
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Handler is the data-plane http.Handler.
+type Handler struct {
+	snaps    Snapshots
+	o        Options
+	h        headerNames
+	rp       *httputil.ReverseProxy
+	throttle *throttle
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New builds the data-plane handler.
+func New(snaps Snapshots, o Options) *Handler {
+	if o.HeaderPrefix == "" {
+		o.HeaderPrefix = "requestrocket-"
+	}
+	if o.MaxRequestBody <= 0 {
+		o.MaxRequestBody = 10 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	h := &Handler{snaps: snaps, o: o, h: newHeaderNames(o.HeaderPrefix), log: o.Logger, now: o.Now,
+		throttle: newThrottle(o.Now)}
+	h.rp = &httputil.ReverseProxy{
+		Rewrite:        h.rewrite,
+		Transport:      dispatch{now: o.Now},
+		ModifyResponse: h.modifyResponse,
+		ErrorHandler:   h.errorHandler,
+		BufferPool:     bufferPool{},
+		ErrorLog:       slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug),
+	}
+	return h
+}
+
+// ServeHTTP routes data-plane requests.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.EscapedPath()
+	switch {
+	case len(path) > 5 && path[:5] == "/api/":
+		h.serveProxy(w, r, path)
+	case path == "/healthz":
+		writeHealth(w, http.StatusOK, "ok")
+	case path == "/readyz":
+		if h.snaps.Current() == nil {
+			writeHealth(w, http.StatusServiceUnavailable, "snapshot not loaded")
+			return
+		}
+		writeHealth(w, http.StatusOK, "ready")
+	default:
+		h.fail(w, r, newExchange(r, h.now(), h.newRequestID()), failure{
+			status: http.StatusNotFound, code: codeBadRequest,
+			msg: "Not found: proxy calls go to /api/{proxyId}/{path}",
+		})
+	}
+}
+
+func (h *Handler) newRequestID() string { return id.New(id.Request) }
+
+func (h *Handler) serveProxy(w http.ResponseWriter, r *http.Request, path string) {
+	ex := newExchange(r, h.now(), h.newRequestID())
+	proxyID, rest, _ := splitProxyPath(path, "/api/")
+	if err := checkTargetPath(rest); err != nil {
+		h.fail(w, r, ex, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Bad target path: " + err.Error()})
+		return
+	}
+	snap := h.snaps.Current()
+	if snap == nil {
+		h.fail(w, r, ex, failure{status: http.StatusServiceUnavailable, code: codeUnavailable, msg: "keyway is starting: configuration not loaded yet, retry shortly"})
+		return
+	}
+	p := snap.Proxy(proxyID)
+	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+		h.preflight(w, r, ex, p)
+		return
+	}
+	ip := h.clientIP(r)
+	if p == nil {
+		h.deny(w, r, ex, ip, auth.Invalid)
+		return
+	}
+	ex.proxy = p
+	presented, outcome := auth.Extract(r)
+	if outcome == auth.OK {
+		if p.Caller == nil {
+			outcome = auth.Invalid
+		} else {
+			outcome = p.Caller.Verify(presented, ex.start)
+		}
+	}
+	if outcome != auth.OK {
+		h.deny(w, r, ex, ip, outcome)
+		return
+	}
+	ex.presented = presented
+	h.serveAuthenticated(w, r, ex, rest)
+}
+
+// serveAuthenticated runs the pipeline after the caller is known.
+func (h *Handler) serveAuthenticated(w http.ResponseWriter, r *http.Request, ex *exchange, rest string) {
+	p := ex.proxy
+	switch {
+	case !p.Active:
+		h.fail(w, r, ex, failure{status: http.StatusForbidden, code: codeDenied, msg: "Proxy is inactive"})
+		return
+	case p.Broken != "":
+		h.log.Error("proxy cannot serve", slog.String("proxy", p.ID), slog.String("reason", p.Broken))
+		h.fail(w, r, ex, failure{status: http.StatusServiceUnavailable, code: codeUnavailable, msg: "Proxy cannot serve right now: " + p.Broken})
+		return
+	case len(h.o.ServeRegions) > 0 && !slices.Contains(h.o.ServeRegions, p.Region):
+		h.fail(w, r, ex, failure{status: http.StatusMisdirectedRequest, code: codeDenied,
+			msg: "Proxy belongs to region " + p.Region + ", which this node does not serve; call that region's base URL"})
+		return
+	case r.ContentLength > h.o.MaxRequestBody:
+		h.fail(w, r, ex, requestTooLarge(h.o.MaxRequestBody))
+		return
+	}
+	applier, err := p.Injector.Prepare(r.Context())
+	if err != nil {
+		h.log.Warn("target credential unavailable", slog.String("proxy", p.ID), slog.String("error", err.Error()))
+		h.fail(w, r, ex, failure{status: http.StatusBadGateway, code: codeTargetAuthFailed, msg: "keyway could not obtain a credential for the target"})
+		return
+	}
+	ex.applier = applier
+	ex.rest = rest
+	h.forward(w, r, ex)
+}
+
+func (h *Handler) deny(w http.ResponseWriter, r *http.Request, ex *exchange, ip netip.Addr, o auth.Outcome) {
+	if d := h.throttle.failed(ip); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+		}
+	}
+	h.fail(w, r, ex, failure{status: http.StatusForbidden, code: codeDenied, msg: o.Message()})
+}
+
+// exchange is the state of one proxied request; it doubles as the request
+// context so the reverse proxy's callbacks find it without extra allocations.
+type exchange struct {
+	context.Context
+	req       *http.Request // the incoming request
+	cancel    context.CancelFunc
+	proxy     *snapshot.Proxy
+	applier   inject.Applier
+	presented auth.Presented
+	requestID string
+	rest      string // escaped target path without the leading slash
+	start     time.Time
+	sent      time.Time
+	headersAt time.Time
+	status    int
+	code      string
+
+	mu           sync.Mutex
+	bodyTooLarge bool
+	respTooLarge bool
+	respCut      bool
+}
+
+type exchangeKey struct{}
+
+func newExchange(r *http.Request, now time.Time, reqID string) *exchange {
+	return &exchange{Context: r.Context(), req: r, requestID: reqID, start: now}
+}
+
+// Value lets the reverse proxy's callbacks find the exchange.
+func (e *exchange) Value(key any) any {
+	if key == (exchangeKey{}) {
+		return e
+	}
+	return e.Context.Value(key)
+}
+
+func exchangeFrom(ctx context.Context) *exchange {
+	e, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return e
+}
+
+func writeHealth(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(`{"status":` + strconv.Quote(msg) + "}\n"))
+}

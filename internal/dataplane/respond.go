@@ -1,0 +1,238 @@
+package dataplane
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keyway-dev/keyway/internal/egress"
+	"github.com/keyway-dev/keyway/internal/snapshot"
+)
+
+// Proxy codes (requestrocket-proxy-code values), SPEC §3.
+const (
+	codeGranted          = "proxy-access-granted"
+	codeDenied           = "proxy-access-denied"
+	codeRateLimited      = "rate-limit-exceeded"
+	codeMeterLimited     = "meter-limit-exceeded"
+	codeResponseTooLarge = "response-too-large"
+	codeNotFilterable    = "response-not-filterable"
+	codeUnreachable      = "target-unreachable"
+	codeTimeout          = "target-timeout"
+	codeTargetAuthFailed = "target-auth-failed"
+	codeRequestTooLarge  = "request-too-large"
+	codeBadRequest       = "bad-request"
+	codeUnavailable      = "proxy-unavailable"
+)
+
+// statusClientClosed is logged (never sent) when the caller went away.
+const statusClientClosed = 499
+
+// headerNames are the diagnostic header names for the configured prefix,
+// canonicalised once.
+type headerNames struct {
+	prefix    string // canonical form, e.g. "Requestrocket-"
+	code      string
+	message   string
+	warning   string
+	requestID string
+}
+
+func newHeaderNames(prefix string) headerNames {
+	c := func(s string) string { return http.CanonicalHeaderKey(prefix + s) }
+	return headerNames{
+		prefix:    http.CanonicalHeaderKey(prefix + "x")[:len(prefix)],
+		code:      c("proxy-code"),
+		message:   c("proxy-message"),
+		warning:   c("proxy-warning"),
+		requestID: c("request-id"),
+	}
+}
+
+// stripIncoming removes headers that start with the diagnostic prefix, so
+// neither a caller nor a target can forge them.
+func (n headerNames) stripIncoming(h http.Header) {
+	for k := range h {
+		if len(k) >= len(n.prefix) && strings.EqualFold(k[:len(n.prefix)], n.prefix) {
+			delete(h, k)
+		}
+	}
+}
+
+func (h *Handler) setDiagnostics(hdr http.Header, ex *exchange, msg string) {
+	hdr[h.h.code] = []string{ex.code}
+	hdr[h.h.message] = []string{msg}
+	hdr[h.h.requestID] = []string{ex.requestID}
+	hdr["Server-Timing"] = []string{serverTiming(ex)}
+	if ex.proxy != nil && len(ex.proxy.CorsOrigins) > 0 {
+		if o := ex.origin(); o != "" && ex.proxy.AllowsOrigin(o) {
+			hdr["Access-Control-Allow-Origin"] = []string{o}
+			hdr["Access-Control-Expose-Headers"] = []string{exposeHeaders(h.h)}
+			hdr["Vary"] = append(hdr["Vary"], "Origin")
+		}
+	}
+}
+
+func exposeHeaders(n headerNames) string {
+	return strings.Join([]string{n.code, n.message, n.warning, n.requestID, "Server-Timing"}, ", ")
+}
+
+// origin is the caller's Origin header, kept for CORS.
+func (e *exchange) origin() string {
+	if e.req == nil {
+		return ""
+	}
+	return e.req.Header.Get("Origin")
+}
+
+func serverTiming(ex *exchange) string {
+	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 3, 64) }
+	if ex.sent.IsZero() || ex.headersAt.IsZero() {
+		return `keyway;desc="overhead";dur=` + ms(time.Since(ex.start))
+	}
+	return `keyway;desc="overhead";dur=` + ms(ex.sent.Sub(ex.start)) + `, upstream;dur=` + ms(ex.headersAt.Sub(ex.sent))
+}
+
+// failure is an answer keyway gives itself.
+type failure struct {
+	status int
+	code   string
+	msg    string
+	extra  map[string]any
+}
+
+func requestTooLarge(limit int64) failure {
+	return failure{status: http.StatusRequestEntityTooLarge, code: codeRequestTooLarge,
+		msg: fmt.Sprintf("Request body is larger than the limit of %d bytes", limit)}
+}
+
+// fail writes keyway's own JSON error answer with the diagnostic headers.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, ex *exchange, f failure) {
+	ex.status, ex.code = f.status, f.code
+	hdr := w.Header()
+	h.setDiagnostics(hdr, ex, f.msg)
+	hdr["Content-Type"] = []string{"application/json"}
+	hdr["Cache-Control"] = []string{"no-store"}
+	hdr["X-Content-Type-Options"] = []string{"nosniff"}
+	if f.status == http.StatusTooManyRequests || f.status == http.StatusServiceUnavailable {
+		if _, ok := hdr["Retry-After"]; !ok && f.status == http.StatusServiceUnavailable {
+			hdr["Retry-After"] = []string{"1"}
+		}
+	}
+	body := map[string]any{"message": f.msg, "code": f.code, "requestId": ex.requestID}
+	for k, v := range f.extra {
+		body[k] = v
+	}
+	w.WriteHeader(f.status)
+	_ = json.NewEncoder(w).Encode(body)
+	h.finish(ex, r)
+}
+
+// errorHandler maps a failed forward to the SPEC §3 status and code.
+func (h *Handler) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	ex := exchangeFrom(r.Context())
+	ex.mu.Lock()
+	bodyTooLarge, respTooLarge := ex.bodyTooLarge, ex.respTooLarge
+	ex.mu.Unlock()
+	var blocked *egress.BlockedError
+	var nerr net.Error
+	switch {
+	case bodyTooLarge || errors.Is(err, errRequestTooLarge):
+		h.fail(w, r, ex, requestTooLarge(h.o.MaxRequestBody))
+	case respTooLarge || errors.Is(err, errResponseTooLarge):
+		h.fail(w, r, ex, failure{status: http.StatusRequestEntityTooLarge, code: codeResponseTooLarge,
+			msg: fmt.Sprintf("Target response is larger than the limit of %d bytes", ex.proxy.Target.MaxResponseBytes)})
+	case errors.As(err, &blocked):
+		h.fail(w, r, ex, failure{status: http.StatusBadGateway, code: codeUnreachable,
+			msg: "Target address is blocked by the egress policy (" + blocked.Rule + ")"})
+	case callerGone(ex):
+		// the caller went away; nobody is left to answer
+		ex.status, ex.code = statusClientClosed, codeUnreachable
+		h.finish(ex, r)
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout() || errors.Is(err, errIdleTimeout):
+		h.fail(w, r, ex, failure{status: http.StatusGatewayTimeout, code: codeTimeout,
+			msg: fmt.Sprintf("Target did not answer within %s", ex.proxy.Target.Timeout)})
+	default:
+		h.log.Debug("target unreachable", slog.String("proxy", ex.proxy.ID), slog.String("error", err.Error()))
+		h.fail(w, r, ex, failure{status: http.StatusBadGateway, code: codeUnreachable, msg: "Target could not be reached: " + unreachableReason(err)})
+	}
+}
+
+// callerGone reports whether the caller cancelled the request (as opposed
+// to keyway cancelling an idle upstream).
+func callerGone(ex *exchange) bool {
+	cause := context.Cause(ex.Context)
+	return cause != nil && cause != errIdleTimeout
+}
+
+// unreachableReason names the kind of failure without internal detail.
+func unreachableReason(err error) string {
+	s := err.Error()
+	switch {
+	case strings.Contains(s, "connection refused"):
+		return "connection refused"
+	case strings.Contains(s, "no such host"):
+		return "host not found"
+	case strings.Contains(s, "tls:") || strings.Contains(s, "x509:"):
+		return "TLS handshake failed"
+	case strings.Contains(s, "connection reset") || strings.Contains(s, "EOF"):
+		return "connection closed by the target"
+	case strings.Contains(s, "malformed HTTP"):
+		return "the target did not answer with valid HTTP"
+	}
+	return "network error"
+}
+
+// finish records the outcome (access log now; the request log later).
+func (h *Handler) finish(ex *exchange, r *http.Request) {
+	proxyID := ""
+	if ex.proxy != nil {
+		proxyID = ex.proxy.ID
+	}
+	ex.mu.Lock()
+	cut := ex.respCut
+	ex.mu.Unlock()
+	if cut {
+		h.log.Warn("response cut off at the target's size limit", slog.String("requestId", ex.requestID),
+			slog.String("proxy", proxyID), slog.Int64("limit", ex.proxy.Target.MaxResponseBytes))
+	}
+	if !h.o.AccessLog {
+		return
+	}
+	h.log.Info("request",
+		slog.String("requestId", ex.requestID),
+		slog.String("proxy", proxyID),
+		slog.String("method", r.Method),
+		slog.Int("status", ex.status),
+		slog.String("code", ex.code),
+		slog.Duration("duration", h.now().Sub(ex.start)),
+	)
+}
+
+// preflight answers a CORS preflight before authentication.
+func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, ex *exchange, p *snapshot.Proxy) {
+	origin := r.Header.Get("Origin")
+	if p == nil || !p.AllowsOrigin(origin) {
+		h.fail(w, r, ex, failure{status: http.StatusForbidden, code: codeDenied, msg: "Origin is not allowed to call this proxy"})
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Access-Control-Allow-Origin", origin)
+	hdr.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS")
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+		hdr.Set("Access-Control-Allow-Headers", req)
+	}
+	hdr.Set("Access-Control-Max-Age", "600")
+	hdr.Add("Vary", "Origin")
+	ex.code, ex.status = codeGranted, http.StatusNoContent
+	hdr[h.h.code] = []string{ex.code}
+	hdr[h.h.requestID] = []string{ex.requestID}
+	w.WriteHeader(http.StatusNoContent)
+}

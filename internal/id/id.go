@@ -1,0 +1,71 @@
+// Package id makes the identifiers keyway hands out: a short type prefix and
+// a time-ordered, random, lowercase base32 body ("prx_01jd…"), so ids sort by
+// creation time and cannot be guessed.
+package id
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"strings"
+	"time"
+)
+
+// Prefixes of the id kinds.
+const (
+	Client     = "cli"
+	User       = "usr"
+	Token      = "tok"
+	Credential = "cred"
+	Target     = "tgt"
+	Proxy      = "prx"
+	Rule       = "rule"
+	Filter     = "flt"
+	Meter      = "mtr"
+	Request    = "req"
+	Invite     = "inv"
+	Notice     = "ntf"
+	Audit      = "aud"
+)
+
+const alphabet = "0123456789abcdefghjkmnpqrstvwxyz" // Crockford base32, lowercase
+
+// New returns prefix + "_" + 26 characters: 48 bits of milliseconds, 80 random bits.
+func New(prefix string) string {
+	return NewAt(prefix, time.Now())
+}
+
+// NewAt is New with an explicit time, for tests and imports.
+func NewAt(prefix string, t time.Time) string {
+	var raw [16]byte
+	binary.BigEndian.PutUint64(raw[:8], uint64(t.UnixMilli())<<16)
+	_, _ = rand.Read(raw[6:])
+	var b strings.Builder
+	b.Grow(len(prefix) + 27)
+	b.WriteString(prefix)
+	b.WriteByte('_')
+	// 128 bits → 26 base32 characters (the first carries 3 bits).
+	hi := binary.BigEndian.Uint64(raw[:8])
+	lo := binary.BigEndian.Uint64(raw[8:])
+	var out [26]byte
+	for i := 25; i >= 0; i-- {
+		out[i] = alphabet[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	b.Write(out[:])
+	return b.String()
+}
+
+// Valid reports whether s looks like an id with the given prefix; it is a
+// cheap syntax check for input, not proof the id exists.
+func Valid(prefix, s string) bool {
+	if len(s) != len(prefix)+27 || !strings.HasPrefix(s, prefix) || s[len(prefix)] != '_' {
+		return false
+	}
+	for _, c := range s[len(prefix)+1:] {
+		if !strings.ContainsRune(alphabet, c) {
+			return false
+		}
+	}
+	return true
+}
