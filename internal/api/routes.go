@@ -63,7 +63,24 @@ const (
 	created = http.StatusCreated
 )
 
+// table is every route: each feature keeps its routes in its own file and
+// adds its list here.
 func (s *server) table() []route {
+	return concat(
+		s.coreRoutes(),
+	)
+}
+
+func concat(lists ...[]route) []route {
+	var out []route
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// coreRoutes are regions, clients, users, credentials, targets and proxies.
+func (s *server) coreRoutes() []route {
 	return []route{
 		{method: get, path: "/openapi.json", handler: s.openAPIDoc, summary: "OpenAPI 3.1 document of this API", tag: "meta", public: true, response: "OpenAPIDocument"},
 		{method: get, path: "/regions", handler: s.regionList, summary: "List regions", tag: "regions", response: "RegionList"},

@@ -31,7 +31,9 @@ var migrations = mustMigrations(migrationFiles)
 var migrationName = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.(up|down)\.sql$`)
 
 // mustMigrations reads NNNN_name.up.sql / NNNN_name.down.sql pairs and
-// panics unless versions are 1..n without gaps and every up has a down.
+// panics unless every version has both an up and a down file. Versions
+// are unique and applied in ascending order; a gap is allowed because
+// features are numbered when they are started, not when they land.
 func mustMigrations(fsys fs.FS) []migration {
 	ms, err := parseMigrations(fsys)
 	if err != nil {
@@ -71,16 +73,13 @@ func parseMigrations(fsys fs.FS) ([]migration, error) {
 		}
 	}
 	out := make([]migration, 0, len(byVersion))
-	for v := 1; v <= len(byVersion); v++ {
-		mig := byVersion[v]
-		if mig == nil {
-			return nil, fmt.Errorf("missing version %d", v)
-		}
+	for v, mig := range byVersion {
 		if mig.up == "" || mig.down == "" {
 			return nil, fmt.Errorf("version %d needs both an up and a down file", v)
 		}
 		out = append(out, *mig)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	return out, nil
 }
 

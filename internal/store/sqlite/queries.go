@@ -70,8 +70,10 @@ type queries struct {
 	ProxyDelete           string
 }
 
-// q is the parsed queries.sql.
-var q = mustQueries(queriesSQL)
+// q is the parsed queries.sql. Features added later keep their statements
+// in their own file and struct (e.g. rules.sql with rulesQueries), loaded
+// the same way with mustQueries, so parallel work does not collide.
+var q = mustQueries[queries]("queries.sql", queriesSQL)
 
 const nameMarker = "-- name:"
 
@@ -122,26 +124,26 @@ func parseQueries(src string) (map[string]string, error) {
 	return out, nil
 }
 
-// mustQueries parses src and fills a queries value, panicking on any
-// mismatch between markers and fields.
-func mustQueries(src string) *queries {
+// mustQueries parses src (named file for messages) and fills a struct of
+// string fields, panicking on any mismatch between markers and fields.
+func mustQueries[T any](file, src string) *T {
 	parsed, err := parseQueries(src)
 	if err != nil {
-		panic("sqlite: queries.sql: " + err.Error())
+		panic("sqlite: " + file + ": " + err.Error())
 	}
-	var qs queries
+	var qs T
 	v := reflect.ValueOf(&qs).Elem()
 	for i := range v.NumField() {
 		field := v.Type().Field(i).Name
 		text, ok := parsed[field]
 		if !ok {
-			panic("sqlite: queries.sql: missing query " + field)
+			panic("sqlite: " + file + ": missing query " + field)
 		}
 		v.Field(i).SetString(text)
 		delete(parsed, field)
 	}
 	for name := range parsed {
-		panic("sqlite: queries.sql: query " + name + " has no field in queries")
+		panic("sqlite: " + file + ": query " + name + " has no field in its struct")
 	}
 	return &qs
 }

@@ -285,7 +285,7 @@ func TestParseQueries(t *testing.T) {
 			t.Error("mustQueries with a missing query did not panic")
 		}
 	}()
-	mustQueries("-- name: MetaGet\nSELECT 1;")
+	mustQueries[queries]("test.sql", "-- name: MetaGet\nSELECT 1;")
 }
 
 func tables(t *testing.T, s *Store) []string {
