@@ -25,9 +25,9 @@ type Request struct {
 	Body     []byte
 	BodyRead bool
 
-	query      []param
-	queryDone  bool
-	jsonState  uint8 // 0 unknown, 1 JSON, 2 not JSON
+	query     []param
+	queryDone bool
+	jsonState uint8 // 0 unknown, 1 JSON, 2 not JSON
 }
 
 type param struct{ key, value string }
