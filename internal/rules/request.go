@@ -86,3 +86,22 @@ func valueBytes(v []byte) []byte {
 	}
 	return v
 }
+
+// QueryHas reports whether a query parameter named exactly name has a
+// value for which match returns true (match nil: any value).
+func (r *Request) QueryHas(name string, match func(string) bool) bool {
+	for _, p := range r.params() {
+		if p.key == name && (match == nil || match(p.value)) {
+			return true
+		}
+	}
+	return false
+}
+
+// JSONBody returns the body when it was read and is a JSON document.
+func (r *Request) JSONBody() ([]byte, bool) {
+	if !r.json() {
+		return nil, false
+	}
+	return r.Body, true
+}

@@ -268,6 +268,8 @@ type Store interface {
 	// SnapshotLoad reads everything the data plane needs, consistently, with
 	// the change version it reflects.
 	SnapshotLoad(ctx context.Context) (SnapshotData, error)
+
+	PolicyStore
 }
 
 // SnapshotData is the configuration the data plane serves from.
@@ -276,6 +278,10 @@ type SnapshotData struct {
 	Proxies     []Proxy
 	Credentials []Credential
 	Targets     []Target
+	// Rules, Filters and Meters of every owner, in their list order.
+	Rules   []Rule
+	Filters []Filter
+	Meters  []Meter
 }
 
 // Migration is one numbered schema migration and whether it is applied.
