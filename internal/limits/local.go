@@ -46,12 +46,12 @@ type Local struct {
 	o   LocalOptions
 	log *slog.Logger
 
-	mu        sync.Mutex
-	cells     map[cellKey]*cell
+	mu    sync.Mutex
+	cells map[cellKey]*cell
 	// flushSig is closed when the next flush that starts ends; admissions
 	// waiting for a lease wait on it.
 	flushSig *flushSignal
-	stopped   bool
+	stopped  bool
 
 	wake     chan struct{}
 	stop     chan struct{}

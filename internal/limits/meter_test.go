@@ -124,11 +124,11 @@ func TestExtraction(t *testing.T) {
 	t.Parallel()
 	body := mustMeter(t, MeterSpec{Type: TypeResponseValue, Extraction: &ExtractionSpec{Location: LocBody, Path: "usage.total_tokens"}})
 	for doc, want := range map[string]float64{
-		`{"usage":{"total_tokens":21}}`:     21,
+		`{"usage":{"total_tokens":21}}`:    21,
 		`{"usage":{"total_tokens":"7.5"}}`: 7.5,
-		`{"usage":{"total_tokens":-3}}`:     -1,
-		`{"usage":{"total_tokens":null}}`:   -1,
-		`{"usage":{}}`:                      -1,
+		`{"usage":{"total_tokens":-3}}`:    -1,
+		`{"usage":{"total_tokens":null}}`:  -1,
+		`{"usage":{}}`:                     -1,
 	} {
 		v, ok := body.FromJSON([]byte(doc))
 		if (want < 0) == ok || (ok && v != want) {
