@@ -111,6 +111,9 @@ func (s *Store) SnapshotLoad(ctx context.Context) (store.SnapshotData, error) {
 	if d.Targets, err = queryList(ctx, tx, scanTarget, q.TargetListAll); err != nil {
 		return d, fmt.Errorf("loading snapshot targets: %w", err)
 	}
+	if err := loadPolicy(ctx, tx, &d); err != nil {
+		return d, err
+	}
 	return d, nil
 }
 
