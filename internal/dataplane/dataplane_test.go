@@ -25,7 +25,7 @@ import (
 // fixture is a data plane in front of a real upstream, configured through
 // the same credential parsing and sealing the Core API uses.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	keyring  *seal.Keyring
 	data     store.SnapshotData
 	mgr      *snapshot.Manager
@@ -52,7 +52,7 @@ func (m *memLoader) ChangeVersion(context.Context) (int64, error) {
 	return m.data.Version, nil
 }
 
-func newFixture(t *testing.T, upstream http.Handler) *fixture {
+func newFixture(t testing.TB, upstream http.Handler) *fixture {
 	t.Helper()
 	k, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
 	if err != nil {

@@ -73,6 +73,9 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	for k, v := range t.Headers {
 		out.Header[k] = v
 	}
+	if ex.policy != nil {
+		ex.policy.askForDecodableBody(out)
+	}
 	ex.applier.Apply(out)
 }
 
@@ -123,6 +126,9 @@ func (h *Handler) modifyResponse(resp *http.Response) error {
 	h.setDiagnostics(resp.Header, ex, "Proxy authentication successful")
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		resp.Body = newUpstreamBody(resp.Body, ex, t.MaxResponseBytes, t.IdleTimeout)
+		if ex.policy != nil {
+			return h.policyResponse(resp, ex, ex.policy)
+		}
 	}
 	return nil
 }

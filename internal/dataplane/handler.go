@@ -18,6 +18,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/auth"
 	"github.com/keyway-dev/keyway/internal/id"
 	"github.com/keyway-dev/keyway/internal/inject"
+	"github.com/keyway-dev/keyway/internal/limits"
 	"github.com/keyway-dev/keyway/internal/snapshot"
 )
 
@@ -38,6 +39,13 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// AccessLog writes one log line per request.
 	AccessLog bool
+	// Counter counts requests against rate limits and meters (default: an
+	// in-memory limits.Local).
+	Counter limits.Counter
+	// BodyInspectionBytes bounds the request body read for body rules and
+	// meter predicates (default 1 MiB); larger bodies answer 413 when one
+	// applies.
+	BodyInspectionBytes int64
 	Logger    *slog.Logger
 	Now       func() time.Time
 }
@@ -66,6 +74,12 @@ func New(snaps Snapshots, o Options) *Handler {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Counter == nil {
+		o.Counter = limits.NewLocal(limits.LocalOptions{Now: o.Now})
+	}
+	if o.BodyInspectionBytes <= 0 {
+		o.BodyInspectionBytes = DefaultBodyInspectionBytes
 	}
 	h := &Handler{snaps: snaps, o: o, h: newHeaderNames(o.HeaderPrefix), log: o.Logger, now: o.Now,
 		throttle: newThrottle(o.Now)}
@@ -162,6 +176,10 @@ func (h *Handler) serveAuthenticated(w http.ResponseWriter, r *http.Request, ex 
 		h.fail(w, r, ex, requestTooLarge(h.o.MaxRequestBody))
 		return
 	}
+	ex.rest = rest
+	if p.Policy != nil && !h.enforce(w, r, ex, p.Policy) {
+		return
+	}
 	applier, err := p.Injector.Prepare(r.Context())
 	if err != nil {
 		h.log.Warn("target credential unavailable", slog.String("proxy", p.ID), slog.String("error", err.Error()))
@@ -169,7 +187,6 @@ func (h *Handler) serveAuthenticated(w http.ResponseWriter, r *http.Request, ex 
 		return
 	}
 	ex.applier = applier
-	ex.rest = rest
 	h.forward(w, r, ex)
 }
 
@@ -201,6 +218,10 @@ type exchange struct {
 	headersAt time.Time
 	status    int
 	code      string
+	// policy is set for proxies with rules, filters, limits or meters.
+	policy *policyRun
+	// warning is the requestrocket-proxy-warning value, if any.
+	warning string
 
 	mu           sync.Mutex
 	bodyTooLarge bool

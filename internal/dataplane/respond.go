@@ -71,6 +71,9 @@ func (h *Handler) setDiagnostics(hdr http.Header, ex *exchange, msg string) {
 	hdr[h.h.message] = []string{msg}
 	hdr[h.h.requestID] = []string{ex.requestID}
 	hdr["Server-Timing"] = []string{serverTiming(ex)}
+	if ex.warning != "" {
+		hdr[h.h.warning] = []string{ex.warning}
+	}
 	if ex.proxy != nil && len(ex.proxy.CorsOrigins) > 0 {
 		if o := ex.origin(); o != "" && ex.proxy.AllowsOrigin(o) {
 			hdr["Access-Control-Allow-Origin"] = []string{o}
@@ -143,7 +146,13 @@ func (h *Handler) errorHandler(w http.ResponseWriter, r *http.Request, err error
 	ex.mu.Unlock()
 	var blocked *egress.BlockedError
 	var nerr net.Error
+	var unfilterable *notFilterable
 	switch {
+	case errors.As(err, &unfilterable):
+		h.fail(w, r, ex, failure{status: http.StatusUnprocessableEntity, code: codeNotFilterable,
+			msg: "Filters cannot be applied: " + unfilterable.reason})
+	case errors.Is(err, errCorruptGzip):
+		h.fail(w, r, ex, failure{status: http.StatusBadGateway, code: codeUnreachable, msg: "Target answered with a corrupt gzip body"})
 	case bodyTooLarge || errors.Is(err, errRequestTooLarge):
 		h.fail(w, r, ex, requestTooLarge(h.o.MaxRequestBody))
 	case respTooLarge || errors.Is(err, errResponseTooLarge):

@@ -2,7 +2,9 @@ package rules
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 
@@ -90,6 +92,9 @@ type Rule struct {
 	priority   int
 	methods    []string
 	path       *regexp.Regexp
+	// pathPrefix is a literal every path match starts with ("" if none),
+	// checked before the regexp: most path rules are anchored literals.
+	pathPrefix string
 	pathAbsent bool
 	headers    []check
 	query      []check
@@ -109,7 +114,10 @@ func (r *Rule) Priority() int { return r.priority }
 func (r *Rule) HasBodyChecks() bool { return len(r.body) > 0 }
 
 type check struct {
-	name   *regexp.Regexp
+	name *regexp.Regexp
+	// header is the canonical header name when namePattern names exactly
+	// one header (^name$), so a map lookup replaces a scan of all headers.
+	header string
 	value  *regexp.Regexp // nil: any value
 	absent bool
 }
@@ -139,6 +147,7 @@ func Compile(s Spec) (*Rule, error) {
 	r.methods = c.methods(s.Methods)
 	if s.PathPattern != "" {
 		r.path = c.pattern("pathPattern", prefix, s.PathPattern)
+		r.pathPrefix = anchoredPrefix(prefix + s.PathPattern)
 	}
 	r.pathAbsent = c.presence("pathPresence", s.PathPresence)
 	if r.pathAbsent && s.PathPattern == "" {
@@ -241,6 +250,9 @@ func (c *compiler) checks(field, prefix string, cs []Check, caseless bool) []che
 				namePrefix = "(?i)" + prefix
 			}
 			ck.name = c.pattern(f+".namePattern", namePrefix, in.NamePattern)
+			if caseless {
+				ck.header = exactHeader(namePrefix + in.NamePattern)
+			}
 		}
 		if in.ValuePattern != "" {
 			ck.value = c.pattern(f+".valuePattern", prefix, in.ValuePattern)
@@ -272,4 +284,42 @@ func (c *compiler) bodyChecks(prefix string, cs []BodyCheck) []bodyCheck {
 		out = append(out, bc)
 	}
 	return out
+}
+
+// anchoredPrefix returns the literal a pattern's matches must start the
+// text with: the pattern begins with ^ (not in multi-line mode) followed by
+// case-sensitive literal characters. "" when there is no such prefix.
+func anchoredPrefix(pattern string) string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	re = re.Simplify()
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 || re.Sub[0].Op != syntax.OpBeginText {
+		return ""
+	}
+	lit := re.Sub[1]
+	if lit.Op != syntax.OpLiteral || lit.Flags&syntax.FoldCase != 0 {
+		return ""
+	}
+	return string(lit.Rune)
+}
+
+// exactHeader returns the canonical header name a case-insensitive
+// pattern matches exactly (^name$ with token characters only), or "".
+func exactHeader(pattern string) string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	re = re.Simplify()
+	if re.Op != syntax.OpConcat || len(re.Sub) != 3 || re.Sub[0].Op != syntax.OpBeginText ||
+		re.Sub[1].Op != syntax.OpLiteral || re.Sub[2].Op != syntax.OpEndText {
+		return ""
+	}
+	name := string(re.Sub[1].Rune)
+	if strings.IndexFunc(name, notToken) >= 0 {
+		return ""
+	}
+	return http.CanonicalHeaderKey(name)
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"slices"
+	"strings"
 )
 
 // Scope is one of the four places rules attach to, in evaluation order.
@@ -187,7 +188,7 @@ func (rule *Rule) matchesHead(r *Request) bool {
 	if len(rule.methods) > 0 && !slices.Contains(rule.methods, r.Method) {
 		return false
 	}
-	if rule.path != nil && rule.path.MatchString(r.Path) == rule.pathAbsent {
+	if rule.path != nil && rule.pathMatches(r.Path) == rule.pathAbsent {
 		return false
 	}
 	for i := range rule.headers {
@@ -220,6 +221,9 @@ func (rule *Rule) matchesBody(r *Request) bool {
 }
 
 func headerPresent(c *check, r *Request) bool {
+	if c.header != "" {
+		return anyValue(c, r.Header[c.header])
+	}
 	for name, values := range r.Header {
 		if !c.name.MatchString(name) {
 			continue
@@ -231,6 +235,18 @@ func headerPresent(c *check, r *Request) bool {
 			if c.value.MatchString(v) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+func anyValue(c *check, values []string) bool {
+	if c.value == nil {
+		return len(values) > 0
+	}
+	for _, v := range values {
+		if c.value.MatchString(v) {
+			return true
 		}
 	}
 	return false
@@ -252,4 +268,11 @@ func bodyPresent(c *bodyCheck, body []byte) bool {
 		return !found
 	})
 	return found
+}
+
+func (rule *Rule) pathMatches(path string) bool {
+	if rule.pathPrefix != "" && !strings.HasPrefix(path, rule.pathPrefix) {
+		return false
+	}
+	return rule.path.MatchString(path)
 }

@@ -265,3 +265,42 @@ func TestNeedsBody(t *testing.T) {
 		t.Error("no body rules, no body")
 	}
 }
+
+func TestAnchoredPrefix(t *testing.T) {
+	t.Parallel()
+	for pattern, want := range map[string]string{
+		"^/v1/models$":        "/v1/models",
+		"^/v1/resource5(/|$)": "/v1/resource5",
+		"^/v1/(a|b)":          "/v1/",
+		"/v1/models":          "",
+		"(?i)^/v1":            "",
+		"(?m)^/v1":            "",
+		"(?s)^/v1.x":          "/v1",
+		"^(/v1|/v2)":          "",
+		"^a|^b":               "",
+		"^":                   "",
+		"^x*":                 "",
+		"\\A/x":               "/x",
+	} {
+		if got := anchoredPrefix(pattern); got != want {
+			t.Errorf("anchoredPrefix(%q) = %q, want %q", pattern, got, want)
+		}
+	}
+}
+
+func TestExactHeader(t *testing.T) {
+	t.Parallel()
+	for pattern, want := range map[string]string{
+		"(?i)^x-tenant$":   "X-Tenant",
+		"(?i)^X-TENANT$":   "X-Tenant",
+		"(?i)^x-tenant":    "",
+		"(?i)x-tenant$":    "",
+		"(?i)^x-(a|b)$":    "",
+		"(?i)^x tenant$":   "",
+		"(?i)^content_id$": "Content_id",
+	} {
+		if got := exactHeader(pattern); got != want {
+			t.Errorf("exactHeader(%q) = %q, want %q", pattern, got, want)
+		}
+	}
+}

@@ -51,9 +51,12 @@ func (b *builder) build(d store.SnapshotData) *Snapshot {
 		targets[t.ID] = t
 	}
 	injectors := map[string]injected{}
+	policies := b.policyIndex(d)
 	s := &Snapshot{Version: d.Version, BuiltAt: b.now, proxies: make(map[string]*Proxy, len(d.Proxies))}
 	for i := range d.Proxies {
-		s.proxies[d.Proxies[i].ID] = b.proxy(&d.Proxies[i], creds, targets, injectors)
+		p := b.proxy(&d.Proxies[i], creds, targets, injectors)
+		b.attachPolicy(p, &d.Proxies[i], creds, policies)
+		s.proxies[d.Proxies[i].ID] = p
 	}
 	return s
 }

@@ -55,6 +55,9 @@ type Proxy struct {
 	Broken string
 	// Redact lists secret values that must never reach logs or stored answers.
 	Redact []string
+	// Policy holds the compiled rules, filters, limits and meters; nil
+	// when the proxy has none.
+	Policy *Policy
 }
 
 // AllowsOrigin reports whether a browser origin may call the proxy.
