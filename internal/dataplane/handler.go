@@ -46,8 +46,8 @@ type Options struct {
 	// meter predicates (default 1 MiB); larger bodies answer 413 when one
 	// applies.
 	BodyInspectionBytes int64
-	Logger    *slog.Logger
-	Now       func() time.Time
+	Logger              *slog.Logger
+	Now                 func() time.Time
 }
 
 // Handler is the data-plane http.Handler.

@@ -87,11 +87,11 @@ func (e CompileError) Error() string {
 
 // Rule is a compiled rule. It is immutable and safe for concurrent use.
 type Rule struct {
-	id         string
-	deny       bool
-	priority   int
-	methods    []string
-	path       *regexp.Regexp
+	id       string
+	deny     bool
+	priority int
+	methods  []string
+	path     *regexp.Regexp
 	// pathPrefix is a literal every path match starts with ("" if none),
 	// checked before the regexp: most path rules are anchored literals.
 	pathPrefix string
