@@ -39,6 +39,9 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// AccessLog writes one log line per request.
 	AccessLog bool
+	Logger    *slog.Logger
+	Now       func() time.Time
+
 	// Counter counts requests against rate limits and meters (default: an
 	// in-memory limits.Local).
 	Counter limits.Counter
@@ -46,8 +49,6 @@ type Options struct {
 	// meter predicates (default 1 MiB); larger bodies answer 413 when one
 	// applies.
 	BodyInspectionBytes int64
-	Logger              *slog.Logger
-	Now                 func() time.Time
 }
 
 // Handler is the data-plane http.Handler.
