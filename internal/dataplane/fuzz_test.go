@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyway-dev/keyway/internal/auth"
 )
@@ -59,4 +60,13 @@ func FuzzStripCredentialParam(f *testing.F) {
 			t.Fatalf("grew: %q → %q", q, out)
 		}
 	})
+}
+
+func TestAppendMillis(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{0: "0.000", 1500 * time.Microsecond: "1.500", 12345678 * time.Nanosecond: "12.345", -time.Second: "0.000"} {
+		if got := string(appendMillis(nil, d)); got != want {
+			t.Errorf("%v → %q, want %q", d, got, want)
+		}
+	}
 }
