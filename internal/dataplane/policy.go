@@ -167,6 +167,10 @@ type notFilterable struct{ reason string }
 
 func (e *notFilterable) Error() string { return "response not filterable: " + e.reason }
 
+// errBufferLimit is an answer too large to buffer for filters or a body
+// meter, from a target without a response size limit of its own.
+var errBufferLimit = fmt.Errorf("response larger than the %d bytes keyway buffers to filter or meter it", maxBufferedResponse)
+
 // errCorruptGzip is a gzip answer keyway could not decode.
 var errCorruptGzip = errors.New("the target's gzip-encoded answer is corrupt")
 
@@ -271,6 +275,9 @@ func (h *Handler) readAnswer(resp *http.Response, ex *exchange, gz bool) ([]byte
 	}
 	body := buf.Bytes()
 	if int64(len(body)) > limit {
+		if ex.proxy.Target.MaxResponseBytes <= 0 {
+			return nil, errBufferLimit
+		}
 		ex.mu.Lock()
 		ex.respTooLarge = true
 		ex.mu.Unlock()

@@ -170,6 +170,9 @@ func (h *Handler) errorHandler(w http.ResponseWriter, r *http.Request, err error
 	case errors.As(err, &unfilterable):
 		h.fail(w, r, ex, failure{status: http.StatusUnprocessableEntity, code: codeNotFilterable,
 			msg: "Filters cannot be applied: " + unfilterable.reason})
+	case errors.Is(err, errBufferLimit):
+		h.fail(w, r, ex, failure{status: http.StatusRequestEntityTooLarge, code: codeResponseTooLarge,
+			msg: fmt.Sprintf("Target response is larger than the %d bytes keyway buffers to apply this proxy's filters or meters", maxBufferedResponse)})
 	case errors.Is(err, errCorruptGzip):
 		h.fail(w, r, ex, failure{status: http.StatusBadGateway, code: codeUnreachable, msg: "Target answered with a corrupt gzip body"})
 	case bodyTooLarge || errors.Is(err, errRequestTooLarge):

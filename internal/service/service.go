@@ -64,6 +64,9 @@ type Deps struct {
 	// Password sets the argon2id cost of new password hashes (zero value:
 	// DefaultPasswordParams).
 	Password PasswordParams
+	// Usage reads meter usage (the data plane's limits.Counter); nil
+	// answers 503 on the usage route.
+	Usage UsageReader
 }
 
 // Service implements the domain operations. It is safe for concurrent use.
@@ -77,6 +80,7 @@ type Service struct {
 	changed func(ctx context.Context) error
 	tester  Tester
 	pw      PasswordParams
+	usage   UsageReader
 }
 
 // New builds a Service from its dependencies.
@@ -91,6 +95,7 @@ func New(d Deps) *Service {
 		changed: d.Changed,
 		tester:  d.Tester,
 		pw:      d.Password,
+		usage:   d.Usage,
 	}
 	if s.now == nil {
 		s.now = time.Now
