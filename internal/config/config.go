@@ -23,12 +23,15 @@ const (
 	DefaultDatabaseFile     = "keyway.db"
 	DefaultRequestBodyBytes = 10 << 20
 	DefaultMaxHeaderBytes   = 64 << 10
-	DefaultHeaderPrefix     = "requestrocket-"
-	DefaultLogLevel         = "info"
-	DefaultLogFormat        = "auto"
-	DefaultShutdownTimeout  = 30 * time.Second
-	DefaultRegionID         = "local"
-	DefaultRegionName       = "Local"
+	// DefaultBodyInspectionBytes bounds the request body keyway reads for
+	// body rules and meter predicates.
+	DefaultBodyInspectionBytes = 1 << 20
+	DefaultHeaderPrefix        = "requestrocket-"
+	DefaultLogLevel            = "info"
+	DefaultLogFormat           = "auto"
+	DefaultShutdownTimeout     = 30 * time.Second
+	DefaultRegionID            = "local"
+	DefaultRegionName          = "Local"
 
 	// MasterKeySize is the decoded length of KEYWAY_MASTER_KEY in bytes.
 	MasterKeySize = 32
@@ -130,6 +133,9 @@ type Limits struct {
 	RequestBodyBytes int64 `yaml:"requestBodyBytes"`
 	// MaxHeaderBytes bounds request headers on both listeners.
 	MaxHeaderBytes int `yaml:"maxHeaderBytes"`
+	// BodyInspectionBytes bounds the request body read for body rules and
+	// meter predicates; a larger body answers 413 when one applies.
+	BodyInspectionBytes int64 `yaml:"bodyInspectionBytes"`
 }
 
 // Log is the log section.
@@ -146,12 +152,13 @@ type Log struct {
 // the default region) are filled in by Load once every layer is applied.
 func Default() *Config {
 	return &Config{
-		DataDir:         DefaultDataDir,
-		ProxyAddr:       DefaultProxyAddr,
-		AdminAddr:       DefaultAdminAddr,
-		PublicURL:       DefaultPublicURL,
-		AdminPublicURL:  DefaultAdminPublicURL,
-		Limits:          Limits{RequestBodyBytes: DefaultRequestBodyBytes, MaxHeaderBytes: DefaultMaxHeaderBytes},
+		DataDir:        DefaultDataDir,
+		ProxyAddr:      DefaultProxyAddr,
+		AdminAddr:      DefaultAdminAddr,
+		PublicURL:      DefaultPublicURL,
+		AdminPublicURL: DefaultAdminPublicURL,
+		Limits: Limits{RequestBodyBytes: DefaultRequestBodyBytes, MaxHeaderBytes: DefaultMaxHeaderBytes,
+			BodyInspectionBytes: DefaultBodyInspectionBytes},
 		HeaderPrefix:    DefaultHeaderPrefix,
 		Log:             Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 		ShutdownTimeout: DefaultShutdownTimeout,

@@ -90,6 +90,7 @@ func TestDefaults(t *testing.T) {
 		"log.accessLog":           false,
 		"limits.requestBodyBytes": int64(10 << 20),
 		"limits.maxHeaderBytes":   64 << 10,
+		"limits.bodyInspection":   int64(1 << 20),
 		"shutdownTimeout":         30 * time.Second,
 		"egress.allowPrivate":     false,
 	}
@@ -98,7 +99,8 @@ func TestDefaults(t *testing.T) {
 		"publicURL": c.PublicURL, "adminPublicURL": c.AdminPublicURL, "headerPrefix": c.HeaderPrefix,
 		"log.level": c.Log.Level, "log.format": c.Log.Format, "log.accessLog": c.Log.AccessLog,
 		"limits.requestBodyBytes": c.Limits.RequestBodyBytes, "limits.maxHeaderBytes": c.Limits.MaxHeaderBytes,
-		"shutdownTimeout": c.ShutdownTimeout, "egress.allowPrivate": c.Egress.AllowPrivateNetworks,
+		"limits.bodyInspection": c.Limits.BodyInspectionBytes,
+		"shutdownTimeout":       c.ShutdownTimeout, "egress.allowPrivate": c.Egress.AllowPrivateNetworks,
 	}
 	for k, w := range want {
 		if got[k] != w {
@@ -173,6 +175,7 @@ func TestEveryEnvAndFlag(t *testing.T) {
 		"KEYWAY_SERVE_REGIONS":                 "local",
 		"KEYWAY_LIMITS_REQUEST_BODY_BYTES":     "1024",
 		"KEYWAY_LIMITS_MAX_HEADER_BYTES":       "2048",
+		"KEYWAY_LIMITS_BODY_INSPECTION_BYTES":  "4096",
 		"KEYWAY_HEADER_PREFIX":                 "x-keyway-",
 		"KEYWAY_LOG_LEVEL":                     "debug",
 		"KEYWAY_LOG_FORMAT":                    "json",
@@ -197,7 +200,7 @@ func TestEveryEnvAndFlag(t *testing.T) {
 		{"tls", c.TLS == TLS{Proxy: CertPair{"/tls/p.crt", "/tls/p.key"}, Admin: CertPair{"/tls/a.crt", "/tls/a.key"}}},
 		{"trustedProxies", slices.Equal(c.TrustedProxyPrefixes(), []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")})},
 		{"serveRegions", slices.Equal(c.ServeRegions, []string{"local"})},
-		{"limits", c.Limits == Limits{RequestBodyBytes: 1024, MaxHeaderBytes: 2048}},
+		{"limits", c.Limits == Limits{RequestBodyBytes: 1024, MaxHeaderBytes: 2048, BodyInspectionBytes: 4096}},
 		{"headerPrefix", c.HeaderPrefix == "x-keyway-"},
 		{"log", c.Log == Log{Level: "debug", Format: "json", AccessLog: true}},
 		{"shutdownTimeout", c.ShutdownTimeout == 5*time.Second},

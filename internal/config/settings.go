@@ -68,6 +68,8 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.Limits.RequestBodyBytes }},
 	{key: "limits.maxHeaderBytes", env: "KEYWAY_LIMITS_MAX_HEADER_BYTES",
 		field: func(c *Config) any { return &c.Limits.MaxHeaderBytes }},
+	{key: "limits.bodyInspectionBytes", env: "KEYWAY_LIMITS_BODY_INSPECTION_BYTES",
+		field: func(c *Config) any { return &c.Limits.BodyInspectionBytes }},
 	{key: "headerPrefix", env: "KEYWAY_HEADER_PREFIX",
 		field: func(c *Config) any { return &c.HeaderPrefix }},
 	{key: "log.level", env: "KEYWAY_LOG_LEVEL", flag: "log-level", usage: "log `level`: debug, info, warn or error",
