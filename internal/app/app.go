@@ -22,6 +22,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/config"
 	"github.com/keyway-dev/keyway/internal/dataplane"
 	"github.com/keyway-dev/keyway/internal/egress"
+	"github.com/keyway-dev/keyway/internal/limits"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
 	"github.com/keyway-dev/keyway/internal/snapshot"
@@ -39,6 +40,7 @@ type App struct {
 	keyring *seal.Keyring
 	snaps   *snapshot.Manager
 	svc     *service.Service
+	limiter *limits.Local
 
 	proxySrv, adminSrv *http.Server
 	proxyLn, adminLn   net.Listener
@@ -86,6 +88,9 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.snaps.Start(ctx); err != nil {
 		return err
 	}
+	if err := a.limiter.Start(ctx); err != nil {
+		return fmt.Errorf("loading usage counters: %w", err)
+	}
 	return a.listen()
 }
 
@@ -100,6 +105,7 @@ func (a *App) build() {
 		},
 		Logger: a.log.With(slog.String("component", "snapshot")),
 	})
+	a.limiter = limits.NewLocal(limits.LocalOptions{Persister: a.store, Logger: a.log.With(slog.String("component", "limits"))})
 	regions := make([]service.Region, len(a.cfg.Regions))
 	for i, r := range a.cfg.Regions {
 		regions[i] = service.Region{ID: r.ID, Name: r.Name, Latitude: r.Latitude, Longitude: r.Longitude, PublicURL: r.PublicURL}
@@ -112,6 +118,7 @@ func (a *App) build() {
 		Logger:   a.log.With(slog.String("component", "service")),
 		Changed:  a.snaps.Refresh,
 		Tester:   testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
+		Usage:    a.limiter,
 	})
 	dp := dataplane.New(a.snaps, dataplane.Options{
 		HeaderPrefix:   a.cfg.HeaderPrefix,
@@ -120,6 +127,9 @@ func (a *App) build() {
 		TrustedProxies: a.cfg.TrustedProxyPrefixes(),
 		AccessLog:      a.cfg.Log.AccessLog,
 		Logger:         a.log.With(slog.String("component", "dataplane")),
+
+		Counter:             a.limiter,
+		BodyInspectionBytes: a.cfg.Limits.BodyInspectionBytes,
 	})
 	a.proxySrv = &http.Server{
 		Handler:           dp,
@@ -229,6 +239,9 @@ func (a *App) Stop() {
 			}()
 		}
 		wg.Wait()
+		if a.limiter != nil {
+			a.limiter.Stop() // exact counts, unused leases returned
+		}
 		if a.snaps != nil {
 			a.snaps.Stop()
 		}

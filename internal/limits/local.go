@@ -52,6 +52,7 @@ type Local struct {
 	// waiting for a lease wait on it.
 	flushSig *flushSignal
 	stopped  bool
+	started  bool
 
 	wake     chan struct{}
 	stop     chan struct{}
@@ -107,6 +108,9 @@ func NewLocal(o LocalOptions) *Local {
 
 // Start loads the counters of the current windows and starts the flusher.
 func (l *Local) Start(ctx context.Context) error {
+	l.mu.Lock()
+	l.started = true
+	l.mu.Unlock()
 	if l.o.Persister == nil {
 		close(l.done)
 		return nil
@@ -115,6 +119,7 @@ func (l *Local) Start(ctx context.Context) error {
 	defer cancel()
 	rows, err := l.o.Persister.CounterListActive(ctx, l.o.Now())
 	if err != nil {
+		close(l.done)
 		return err
 	}
 	l.mu.Lock()
@@ -137,9 +142,12 @@ func (l *Local) Stop() {
 	l.stopOnce.Do(func() {
 		l.mu.Lock()
 		l.stopped = true
+		started := l.started
 		l.mu.Unlock()
 		close(l.stop)
-		<-l.done
+		if started {
+			<-l.done
+		}
 	})
 }
 
