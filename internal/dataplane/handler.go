@@ -124,6 +124,7 @@ func (h *Handler) serveProxy(w http.ResponseWriter, r *http.Request, path string
 	now := h.now()
 	ex := newExchange(r, now, h.newRequestID(now))
 	proxyID, rest, _ := splitProxyPath(path, "/api/")
+	ex.targetPath = path[len("/api/")+len(proxyID):]
 	if err := checkTargetPath(rest); err != nil {
 		h.fail(w, r, ex, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Bad target path: " + err.Error()})
 		return
@@ -220,6 +221,9 @@ type exchange struct {
 	headersAt time.Time
 	status    int
 	code      string
+	// targetPath is the escaped target path with its leading slash ("" for
+	// /api/{proxyId} without one), what rules match.
+	targetPath string
 	// policy is set for proxies with rules, filters, limits or meters.
 	policy *policyRun
 	// warning is the requestrocket-proxy-warning value, if any.

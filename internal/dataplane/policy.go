@@ -48,7 +48,10 @@ func (h *Handler) enforce(w http.ResponseWriter, r *http.Request, ex *exchange, 
 	run := &policyRun{pol: pol}
 	ex.policy = run
 	req := &run.req
-	req.Method, req.Path, req.Header, req.RawQuery = r.Method, "/"+ex.rest, r.Header, r.URL.RawQuery
+	req.Method, req.Path, req.Header, req.RawQuery = r.Method, ex.targetPath, r.Header, r.URL.RawQuery
+	if req.Path == "" {
+		req.Path = "/"
+	}
 	if pol.Rules.NeedsBody(req) || pol.Plan.NeedsBody(req) {
 		if f, ok := h.inspectBody(r, req); !ok {
 			h.fail(w, r, ex, f)
