@@ -31,6 +31,10 @@ test-unit: ## Run only the unit tests (with -race)
 test-e2e: ## Run only the end-to-end tests (builds the binary once)
 	$(GO) test -count=1 ./e2e/...
 
+.PHONY: pg-dump
+pg-dump: ## Write the PostgreSQL upgrade-test dump of the head migration (before adding a migration; needs pg_dump)
+	KEYWAY_WRITE_PG_DUMP=1 $(GO) test -count=1 -run '^TestWriteDump$$' ./internal/store/postgres/
+
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 20s)
 	@for pkg in $$($(GO) list ./internal/...); do \
