@@ -328,29 +328,36 @@ type proxySetup struct {
 }
 
 // newProxy creates an apiKey caller credential (generated key), an apiKey
-// target credential with targetKey, a target at baseURL and a proxy.
+// target credential with targetKey, a target at baseURL and a proxy, all
+// in region local.
 func (n *node) newProxy(baseURL, targetKey string) proxySetup {
+	n.t.Helper()
+	return n.newProxyIn("local", baseURL, targetKey)
+}
+
+// newProxyIn is newProxy in the given region.
+func (n *node) newProxyIn(region, baseURL, targetKey string) proxySetup {
 	n.t.Helper()
 	c := ctx(n.t)
 	tc, _, err := n.API.CreateCredential(c, "default", client.CredentialInput{
 		"credentialName": "target key", "credentialType": "target", "credentialAuthType": "apiKey",
-		"credentialRegion": "local", "credentialSecret": map[string]any{"key": targetKey, "headerName": "X-API-Key"},
+		"credentialRegion": region, "credentialSecret": map[string]any{"key": targetKey, "headerName": "X-API-Key"},
 	})
 	if err != nil {
 		n.t.Fatal(err)
 	}
 	pc, key, err := n.API.CreateCredential(c, "default", client.CredentialInput{
-		"credentialName": "caller", "credentialType": "proxy", "credentialAuthType": "apiKey", "credentialRegion": "local",
+		"credentialName": "caller", "credentialType": "proxy", "credentialAuthType": "apiKey", "credentialRegion": region,
 	})
 	if err != nil || key == "" {
 		n.t.Fatalf("caller credential: %v (key %q)", err, key)
 	}
-	tg, err := n.API.CreateTarget(c, "default", client.TargetInput{"targetName": "upstream", "targetBaseURL": baseURL, "targetRegion": "local"})
+	tg, err := n.API.CreateTarget(c, "default", client.TargetInput{"targetName": "upstream", "targetBaseURL": baseURL, "targetRegion": region})
 	if err != nil {
 		n.t.Fatal(err)
 	}
 	p, err := n.API.CreateProxy(c, "default", client.ProxyInput{
-		"proxyName": "e2e", "proxyRegion": "local", "proxyProxyCredentialId": pc.ID,
+		"proxyName": "e2e", "proxyRegion": region, "proxyProxyCredentialId": pc.ID,
 		"proxyTargetId": tg.ID, "proxyTargetCredentialId": tc.ID,
 	})
 	if err != nil {

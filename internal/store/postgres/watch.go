@@ -41,7 +41,7 @@ func (s *Store) Watch(ctx context.Context, onChange func(version int64)) error {
 		}
 		d := b.next()
 		s.log.Warn("change listener lost its database connection; reconnecting",
-			slog.String("error", err.Error()), slog.Duration("retry_in", d))
+			slog.String("error", err.Error()), slog.String("retry_in", d.Round(time.Millisecond).String()))
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
