@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -22,29 +21,10 @@ func needPostgres(t *testing.T) {
 }
 
 // pgAdmin runs a statement on the test server's administrative database.
-func pgAdmin(t *testing.T, sql string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, pgtest.ServerURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
+func pgAdmin(t *testing.T, sql string) { pgtest.Admin(t, sql) }
 
 // dbName is the database a PostgreSQL URL names.
-func dbName(t *testing.T, dbURL string) string {
-	t.Helper()
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimPrefix(u.Path, "/")
-}
+func dbName(t *testing.T, dbURL string) string { return pgtest.DatabaseName(t, dbURL) }
 
 // dumpDatabase returns every row of every table of the database as text
 // (bytea as \x… hex), for searching it like the SQLite file.

@@ -47,7 +47,7 @@ func (s *Store) ChangeVersion(ctx context.Context) (int64, error) {
 	defer cancel()
 	var v int64
 	if err := s.pool.QueryRow(ctx, q.ChangeVersionGet, noArgs).Scan(&v); err != nil {
-		return 0, fmt.Errorf("reading change version: %w", err)
+		return 0, fmt.Errorf("reading change version: %w", mapErr(err))
 	}
 	return v, nil
 }
@@ -114,7 +114,7 @@ func (s *Store) SnapshotLoad(ctx context.Context) (store.SnapshotData, error) {
 	var d store.SnapshotData
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return d, fmt.Errorf("loading snapshot: %w", err)
+		return d, fmt.Errorf("loading snapshot: %w", mapErr(err))
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	if err := tx.QueryRow(ctx, q.ChangeVersionGet, noArgs).Scan(&d.Version); err != nil {

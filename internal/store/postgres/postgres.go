@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -151,7 +154,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("pinging postgres: %w", err)
+		return mapErr(fmt.Errorf("pinging postgres: %w", err))
 	}
 	return nil
 }
@@ -165,11 +168,11 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx pgx.T
 	defer cancel()
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("beginning transaction: %w", err)
+		return mapErr(fmt.Errorf("beginning transaction: %w", err))
 	}
 	defer func() { _ = tx.Rollback(ctx) }() // a no-op after Commit
 	if err := fn(ctx, tx); err != nil {
-		return err
+		return mapErr(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return mapErr(fmt.Errorf("committing: %w", err))
@@ -222,22 +225,51 @@ const (
 	codeForeignKeyViolation = "23503"
 )
 
-// mapErr turns constraint violations into store.ErrConflict and a missing
-// row into store.ErrNotFound; other errors pass through.
+// unavailableCodes are server errors that say "not now" rather than "no":
+// a shutdown or crash, a server still starting, too many connections, a
+// standby reached after a failover (read-only transaction), a statement
+// over statement_timeout. Class 08 (connection exceptions) counts too.
+var unavailableCodes = []string{"57P01", "57P02", "57P03", "53300", "25006", "57014"}
+
+// mapErr turns constraint violations into store.ErrConflict, a missing
+// row into store.ErrNotFound and a database that cannot work now into
+// store.ErrUnavailable; other errors pass through. It is idempotent.
 func mapErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, pgx.ErrNoRows):
 		return store.ErrNotFound
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrUnavailable):
 		return err
 	}
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && (pe.Code == codeUniqueViolation || pe.Code == codeForeignKeyViolation) {
+	switch {
+	case errors.As(err, &pe) && (pe.Code == codeUniqueViolation || pe.Code == codeForeignKeyViolation):
 		return fmt.Errorf("%w: %w", store.ErrConflict, err)
+	case unavailable(err):
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err
+}
+
+// unavailable reports whether err means the database could not do the
+// work now (unreachable, connection lost, failing over, timed out), as
+// opposed to refusing it.
+func unavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce):
+		return true
+	case errors.As(err, &pe):
+		return strings.HasPrefix(pe.Code, "08") || slices.Contains(unavailableCodes, pe.Code)
+	case errors.Is(err, context.Canceled):
+		return false // the caller gave up; the database may be fine
+	}
+	return errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) || errors.As(err, &ne) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
 
 // scanner is what pgx.Row and pgx.Rows have in common.
@@ -255,19 +287,19 @@ type querier interface {
 func queryList[T any](ctx context.Context, db querier, scan func(scanner) (T, error), query string, args pgx.StrictNamedArgs) ([]T, error) {
 	rows, err := db.Query(ctx, query, args)
 	if err != nil {
-		return nil, err
+		return nil, mapErr(err)
 	}
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			return nil, err
+			return nil, mapErr(err)
 		}
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, mapErr(err)
 	}
 	return out, nil
 }

@@ -324,3 +324,46 @@ func mustConnConfig(t *testing.T, url string) *pgx.ConnConfig {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestUnavailable: with the database refusing connections, reads, writes
+// and pings fail promptly with store.ErrUnavailable; once it is back the
+// pool reconnects on its own.
+func TestUnavailable(t *testing.T) {
+	t.Parallel()
+	s, url := openTest(t)
+	ctx := t.Context()
+	name := pgx.Identifier{pgtest.DatabaseName(t, url)}.Sanitize()
+	pgtest.Admin(t, "ALTER DATABASE "+name+" ALLOW_CONNECTIONS false")
+	restored := false
+	restore := func() {
+		if !restored {
+			restored = true
+			pgtest.Admin(t, "ALTER DATABASE "+name+" ALLOW_CONNECTIONS true")
+		}
+	}
+	t.Cleanup(restore)
+	pgtest.Admin(t, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '"+pgtest.DatabaseName(t, url)+"'")
+
+	start := time.Now()
+	_, err := s.ClientGet(ctx, "cli_x")
+	wantErrIs(t, "ClientGet", err, store.ErrUnavailable)
+	wantErrIs(t, "ClientCreate", s.ClientCreate(ctx, store.Client{ID: "cli_x", Name: "x"}), store.ErrUnavailable)
+	wantErrIs(t, "Ping", s.Ping(ctx), store.ErrUnavailable)
+	_, err = s.ChangeVersion(ctx)
+	wantErrIs(t, "ChangeVersion", err, store.ErrUnavailable)
+	_, err = s.ClientList(ctx)
+	wantErrIs(t, "ClientList", err, store.ErrUnavailable)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("failing took %v; it should be prompt", d)
+	}
+
+	restore()
+	must(t, s.ClientCreate(ctx, store.Client{ID: "cli_x", Name: "x"}))
+}
+
+func wantErrIs(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: got %v, want %v", what, err, target)
+	}
+}

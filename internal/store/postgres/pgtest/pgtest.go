@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ func ServerURL() string {
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	name := "kw_" + randomHex(8)
-	admin(t, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	Admin(t, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 		defer cancel()
@@ -72,9 +73,20 @@ func DatabaseURL(t testing.TB, name string) string {
 	return u.String()
 }
 
-// admin runs one statement on the server, skipping or failing the test
-// when the server is unreachable.
-func admin(t testing.TB, sql string) {
+// DatabaseName is the database a URL from NewDatabase names.
+func DatabaseName(t testing.TB, dbURL string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatalf("pgtest: not a URL: %v", err)
+	}
+	return strings.TrimPrefix(u.Path, "/")
+}
+
+// Admin runs one statement on the server's administrative database (the
+// one EnvURL names), skipping or failing the test when the server is
+// unreachable.
+func Admin(t testing.TB, sql string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
