@@ -25,4 +25,15 @@
 // are timestamptz written truncated to the millisecond, so both adapters
 // return identical values; string lists are text[], maps and JSON
 // documents jsonb, secrets and hashes bytea.
+//
+// Adding a stored feature (rules, meters, counters, the async queue): give
+// it the same migration number as on SQLite (TestSchemaMatchesSQLite
+// checks both adapters have the same tables and columns), its statements
+// in its own file and struct loaded with mustQueries, and its methods in
+// its own file. Changes the snapshot depends on go through writeConfig
+// (change-version bump and NOTIFY in the same transaction); hot-path data
+// (counters, request logs, queued jobs) must not, or every write would
+// rebuild every node's snapshot. Once-only work takes its own advisory
+// lock key in the lockNamespace; a feature that needs to wake other nodes
+// (a job queue) uses its own NOTIFY channel rather than keyway_changes.
 package postgres
