@@ -65,21 +65,54 @@ type memPersister struct {
 
 func newMemPersister() *memPersister { return &memPersister{rows: map[string]store.Counter{}} }
 
-func (m *memPersister) CounterAdd(_ context.Context, ds []store.CounterDelta) error {
+func counterKey(k store.CounterKey) string { return fmt.Sprint(k.Subject, k.Window, k.Start.Unix()) }
+
+func (m *memPersister) CounterAdd(_ context.Context, ds []store.CounterDelta) ([]float64, error) {
 	if m.fail.Load() {
-		return errors.New("database down")
+		return nil, errors.New("database down")
 	}
 	m.writes.Add(1)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	var out []float64
 	for _, d := range ds {
-		k := fmt.Sprint(d.Subject, d.Window, d.Start.Unix())
-		r := m.rows[k]
-		r.Subject, r.Window, r.Start, r.End = d.Subject, d.Window, d.Start, d.End
+		r := m.row(d.CounterKey)
 		r.Value += d.Delta
-		m.rows[k] = r
+		m.rows[counterKey(d.CounterKey)] = r
+		out = append(out, r.Value)
 	}
-	return nil
+	return out, nil
+}
+
+func (m *memPersister) row(k store.CounterKey) store.Counter {
+	r, ok := m.rows[counterKey(k)]
+	if !ok {
+		r = store.Counter{Subject: k.Subject, Window: k.Window, Start: k.Start, End: k.End}
+	}
+	return r
+}
+
+func (m *memPersister) CounterLease(_ context.Context, ls []store.CounterLease) ([]store.CounterGrant, error) {
+	if m.fail.Load() {
+		return nil, errors.New("database down")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []store.CounterGrant
+	for _, l := range ls {
+		r := m.row(l.CounterKey)
+		g := store.LeaseGrant(l.Want, l.Limit, r.Value)
+		r.Value += g
+		m.rows[counterKey(l.CounterKey)] = r
+		out = append(out, store.CounterGrant{Granted: g, Total: r.Value})
+	}
+	return out, nil
+}
+
+func (m *memPersister) CounterGet(_ context.Context, k store.CounterKey) (float64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rows[counterKey(k)].Value, nil
 }
 
 func (m *memPersister) CounterListActive(_ context.Context, at time.Time) ([]store.Counter, error) {
@@ -365,5 +398,95 @@ func TestEndedWindowsAreFlushedAndDropped(t *testing.T) {
 	l.mu.Unlock()
 	if n != 0 || p.value("proxy:e", Minute, t0) != 3 {
 		t.Errorf("%d cells left, stored %v (want the exact 3, lease returned)", n, p.value("proxy:e", Minute, t0))
+	}
+}
+
+// TestNodesSharingCountersNeverOverAdmit: two nodes on one store race for
+// one limit; together they admit at most the limit (leases are granted
+// against the shared row) and not much less.
+func TestNodesSharingCountersNeverOverAdmit(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []float64{3, 40, 500} {
+		p := newMemPersister()
+		a, b := startLocal(t, p), startLocal(t, p)
+		entries := []Entry{rate("proxy:shared", Day, limit)}
+		var admitted atomic.Int64
+		var wg sync.WaitGroup
+		for _, node := range []*Local{a, b, a, b} {
+			wg.Go(func() {
+				for range int(limit) {
+					res, err := node.Admit(context.Background(), entries, t0)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if res.OK {
+						admitted.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		n := float64(admitted.Load())
+		if n > limit || n < limit-2*leaseBatch(limit) {
+			t.Errorf("limit %v: the two nodes admitted %v", limit, n)
+		}
+		if stored := p.value("proxy:shared", Day, t0); stored > limit {
+			t.Errorf("limit %v: row %v", limit, stored)
+		}
+	}
+}
+
+// TestStoppedNodeGivesRoomBack: a node that stops returns its unused
+// lease, and another node that was refused admits again.
+func TestStoppedNodeGivesRoomBack(t *testing.T) {
+	t.Parallel()
+	p := newMemPersister()
+	a := NewLocal(LocalOptions{Persister: p, FlushInterval: 10 * time.Millisecond, Now: func() time.Time { return t0 }})
+	if err := a.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	b := startLocal(t, p)
+	entries := []Entry{rate("proxy:room", Day, 100)}
+	// a takes a lease of 10 and uses 1
+	if res, err := a.Admit(t.Context(), entries, t0); err != nil || !res.OK {
+		t.Fatal(res, err)
+	}
+	// b uses the rest it can get
+	for {
+		res, err := b.Admit(t.Context(), entries, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.OK {
+			break
+		}
+	}
+	a.Stop()
+	if v := p.value("proxy:room", Day, t0); v >= 100 {
+		t.Fatalf("a's unused lease was not returned: row %v", v)
+	}
+	// b was refused; its flusher asks again and finds the returned room
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := b.Admit(t.Context(), entries, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the room a gave back never reached b")
+		}
+		b.poke()
+		b.mu.Lock()
+		sig := b.flushSig
+		b.mu.Unlock()
+		<-sig.done
+	}
+	shared := NewLocal(LocalOptions{Persister: p, SharedUsage: true})
+	if u, _ := shared.Usage(t.Context(), Key{"proxy:room", Day}, t0); u != p.value("proxy:room", Day, t0) || u == 0 {
+		t.Errorf("shared usage %v", u)
 	}
 }

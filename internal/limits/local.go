@@ -9,9 +9,12 @@ import (
 	"github.com/keyway-dev/keyway/internal/store"
 )
 
-// Persister stores counters (a store.Store satisfies it).
+// Persister stores counters (a store.Store satisfies it). Several nodes
+// may share one: adds are additive and leases are granted against the row.
 type Persister interface {
-	CounterAdd(ctx context.Context, deltas []store.CounterDelta) error
+	CounterAdd(ctx context.Context, deltas []store.CounterDelta) ([]float64, error)
+	CounterLease(ctx context.Context, leases []store.CounterLease) ([]store.CounterGrant, error)
+	CounterGet(ctx context.Context, key store.CounterKey) (float64, error)
 	CounterListActive(ctx context.Context, at time.Time) ([]store.Counter, error)
 	CounterDeleteExpired(ctx context.Context, before time.Time, limit int) (int64, error)
 }
@@ -37,8 +40,11 @@ type LocalOptions struct {
 	Persister Persister
 	// FlushInterval is how often counts are written (default 1s).
 	FlushInterval time.Duration
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// SharedUsage makes Usage read the Persister, for nodes that share it
+	// (each node's memory holds only its own share of the counts).
+	SharedUsage bool
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Local is the single-node Counter (see the package documentation).
@@ -77,6 +83,11 @@ type cell struct {
 	max    float64
 	// demand counts admissions waiting for this cell's lease.
 	demand float64
+	// exhausted is set when the last lease found the shared row at its
+	// limit: with no lease left, requests are refused instead of waiting.
+	// refused asks the flusher to try again (another node may have given
+	// room back).
+	exhausted, refused bool
 }
 
 // flushSignal tells waiting admissions that a flush ended, and whether it
@@ -213,10 +224,17 @@ func (l *Local) tryAdmit(entries []Entry, now time.Time) (res Result, wait, refi
 		full := c.used >= e.Max
 		if e.Count {
 			full = c.used+1 > e.Max
-			c.leased, c.max = true, e.Max
+			if c.max != e.Max {
+				c.max, c.exhausted = e.Max, false // a changed limit may leave room
+			}
+			c.leased = true
 			if !full && l.o.Persister != nil && c.used+1 > c.persisted {
-				wait = true
-				c.demand++
+				if c.exhausted {
+					full, c.refused = true, true // every unit of the limit is leased
+				} else {
+					wait = true
+					c.demand++
+				}
 			}
 		}
 		if !full {
@@ -270,9 +288,14 @@ func (l *Local) Add(key Key, value float64, now time.Time) {
 	l.cellFor(key, now).used += value
 }
 
-// Usage implements Counter: the exact count of this node.
-func (l *Local) Usage(_ context.Context, key Key, now time.Time) (float64, error) {
-	start, _ := key.Window.Bounds(now)
+// Usage implements Counter: the exact count of this node, or with
+// SharedUsage the stored count of every node (which includes leased but
+// unused counts of limited windows, and lags by up to a flush interval).
+func (l *Local) Usage(ctx context.Context, key Key, now time.Time) (float64, error) {
+	start, end := key.Window.Bounds(now)
+	if l.o.SharedUsage && l.o.Persister != nil {
+		return l.o.Persister.CounterGet(ctx, store.CounterKey{Subject: key.Subject, Window: key.Window.String(), Start: start, End: end})
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if c := l.cells[cellKey{subject: key.Subject, window: key.Window, start: start.Unix()}]; c != nil {

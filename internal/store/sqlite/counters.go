@@ -9,32 +9,83 @@ import (
 	"github.com/keyway-dev/keyway/internal/store"
 )
 
+func counterArgs(k store.CounterKey) []any {
+	return []any{sql.Named("subject", k.Subject), sql.Named("window_kind", k.Window),
+		sql.Named("window_start", k.Start.UnixMilli()), sql.Named("window_end", k.End.UnixMilli())}
+}
+
 // CounterAdd applies every delta in one transaction (on the single write
-// connection, like every write). It does not bump the change version.
-func (s *Store) CounterAdd(ctx context.Context, deltas []store.CounterDelta) error {
+// connection, like every write) and returns the rows' new values. It does
+// not bump the change version.
+func (s *Store) CounterAdd(ctx context.Context, deltas []store.CounterDelta) ([]float64, error) {
 	if len(deltas) == 0 {
-		return nil
+		return nil, nil
 	}
+	out := make([]float64, len(deltas))
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, pq.CounterAdd)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
-		for _, d := range deltas {
-			_, err := stmt.ExecContext(ctx, sql.Named("subject", d.Subject), sql.Named("window_kind", d.Window),
-				sql.Named("window_start", d.Start.UnixMilli()), sql.Named("window_end", d.End.UnixMilli()),
-				sql.Named("delta", d.Delta))
-			if err != nil {
+		for i, d := range deltas {
+			args := append(counterArgs(d.CounterKey), sql.Named("delta", d.Delta))
+			if err := stmt.QueryRowContext(ctx, args...).Scan(&out[i]); err != nil {
 				return mapErr(err)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("adding to counters: %w", err)
+		return nil, fmt.Errorf("adding to counters: %w", err)
 	}
-	return nil
+	return out, nil
+}
+
+// CounterLease grants each lease what keeps its row at or under the limit,
+// in one write transaction.
+func (s *Store) CounterLease(ctx context.Context, leases []store.CounterLease) ([]store.CounterGrant, error) {
+	if len(leases) == 0 {
+		return nil, nil
+	}
+	out := make([]store.CounterGrant, len(leases))
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for i, l := range leases {
+			args := counterArgs(l.CounterKey)
+			if _, err := tx.ExecContext(ctx, pq.CounterEnsure, args...); err != nil {
+				return mapErr(err)
+			}
+			var total float64
+			if err := tx.QueryRowContext(ctx, pq.CounterGet, args[:3]...).Scan(&total); err != nil {
+				return mapErr(err)
+			}
+			granted := store.LeaseGrant(l.Want, l.Limit, total)
+			if granted > 0 {
+				if err := tx.QueryRowContext(ctx, pq.CounterGrant, append(args[:3:3], sql.Named("granted", granted))...).Scan(&total); err != nil {
+					return mapErr(err)
+				}
+			}
+			out[i] = store.CounterGrant{Granted: granted, Total: total}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("leasing counters: %w", err)
+	}
+	return out, nil
+}
+
+// CounterGet reads one counter; 0 when there is no row.
+func (s *Store) CounterGet(ctx context.Context, k store.CounterKey) (float64, error) {
+	var v float64
+	err := s.r.QueryRowContext(ctx, pq.CounterGet, counterArgs(k)[:3]...).Scan(&v)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading counter: %w", mapErr(err))
+	}
+	return v, nil
 }
 
 // CounterListActive returns the counters whose window ends after at.

@@ -33,6 +33,9 @@ type policyQueries struct {
 	MeterUpdate          string
 	MeterDelete          string
 	CounterAdd           string
+	CounterGet           string
+	CounterEnsure        string
+	CounterGrant         string
 	CounterListActive    string
 	CounterDeleteExpired string
 }

@@ -106,7 +106,25 @@ DELETE FROM meters WHERE client_id = :client_id AND id = :id;
 -- name: CounterAdd
 INSERT INTO counters (subject, window_kind, window_start, window_end, value)
 VALUES (:subject, :window_kind, :window_start, :window_end, :delta)
-ON CONFLICT (subject, window_kind, window_start) DO UPDATE SET value = counters.value + excluded.value;
+ON CONFLICT (subject, window_kind, window_start) DO UPDATE SET value = counters.value + excluded.value
+RETURNING value;
+
+-- name: CounterGet
+SELECT value FROM counters
+WHERE subject = :subject AND window_kind = :window_kind AND window_start = :window_start;
+
+-- Leases run on the single write connection inside BEGIN IMMEDIATE, so
+-- reading the row and adding the grant cannot interleave with another
+-- writer.
+-- name: CounterEnsure
+INSERT INTO counters (subject, window_kind, window_start, window_end, value)
+VALUES (:subject, :window_kind, :window_start, :window_end, 0)
+ON CONFLICT (subject, window_kind, window_start) DO NOTHING;
+
+-- name: CounterGrant
+UPDATE counters SET value = value + :granted
+WHERE subject = :subject AND window_kind = :window_kind AND window_start = :window_start
+RETURNING value;
 
 -- name: CounterListActive
 SELECT subject, window_kind, window_start, window_end, value

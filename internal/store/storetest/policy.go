@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ var policyTests = []struct {
 	{"PolicyChangeVersion", testPolicyChangeVersion},
 	{"PolicySnapshot", testPolicySnapshot},
 	{"Counters", testCounters},
+	{"CounterLeases", testCounterLeases},
 }
 
 func newRule(clientID string, o store.Owner, priority, sec int) store.Rule {
@@ -328,9 +330,13 @@ func testPolicyChangeVersion(t *testing.T, s store.Store) {
 	m.Active = false
 	step("MeterUpdate", s.MeterUpdate(ctx, m))
 	step("MeterDelete", s.MeterDelete(ctx, p.client.ID, m.ID))
-	must(t, s.CounterAdd(ctx, []store.CounterDelta{{Subject: "proxy:" + px.ID, Window: "minute", Start: at(0), End: at(60), Delta: 1}}))
+	key := store.CounterKey{Subject: "proxy:" + px.ID, Window: "minute", Start: at(0), End: at(60)}
+	_, err = s.CounterAdd(ctx, []store.CounterDelta{{CounterKey: key, Delta: 1}})
+	must(t, err)
+	_, err = s.CounterLease(ctx, []store.CounterLease{{CounterKey: key, Want: 5, Limit: 10}})
+	must(t, err)
 	if v, _ := s.ChangeVersion(ctx); v != last {
-		t.Errorf("CounterAdd changed the version %d → %d", last, v)
+		t.Errorf("counters changed the version %d → %d", last, v)
 	}
 }
 
@@ -369,18 +375,36 @@ func testCounters(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	minute := time.Date(2025, 3, 4, 5, 6, 0, 0, time.UTC)
 	day := time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC)
-	d := func(subject, window string, start time.Time, length time.Duration, delta float64) store.CounterDelta {
-		return store.CounterDelta{Subject: subject, Window: window, Start: start, End: start.Add(length), Delta: delta}
+	key := func(subject, window string, start time.Time, length time.Duration) store.CounterKey {
+		return store.CounterKey{Subject: subject, Window: window, Start: start, End: start.Add(length)}
 	}
-	must(t, s.CounterAdd(ctx, nil))
-	must(t, s.CounterAdd(ctx, []store.CounterDelta{
-		d("proxy:a", "minute", minute, time.Minute, 10), d("proxy:a", "day", day, 24*time.Hour, 10),
-		d("meter:m", "day", day, 24*time.Hour, 0.25),
-	}))
-	must(t, s.CounterAdd(ctx, []store.CounterDelta{
-		d("proxy:a", "minute", minute, time.Minute, -3), d("meter:m", "day", day, 24*time.Hour, 1.5),
-		d("proxy:a", "minute", minute.Add(time.Minute), time.Minute, 1),
-	}))
+	d := func(k store.CounterKey, delta float64) store.CounterDelta {
+		return store.CounterDelta{CounterKey: k, Delta: delta}
+	}
+	am, ad := key("proxy:a", "minute", minute, time.Minute), key("proxy:a", "day", day, 24*time.Hour)
+	md, am2 := key("meter:m", "day", day, 24*time.Hour), key("proxy:a", "minute", minute.Add(time.Minute), time.Minute)
+	vals, err := s.CounterAdd(ctx, nil)
+	must(t, err)
+	if len(vals) != 0 {
+		t.Errorf("CounterAdd(nil) = %v", vals)
+	}
+	vals, err = s.CounterAdd(ctx, []store.CounterDelta{d(am, 10), d(ad, 10), d(md, 0.25)})
+	must(t, err)
+	if len(vals) != 3 || vals[0] != 10 || vals[2] != 0.25 {
+		t.Errorf("first add answered %v", vals)
+	}
+	vals, err = s.CounterAdd(ctx, []store.CounterDelta{d(am, -3), d(md, 1.5), d(am2, 1)})
+	must(t, err)
+	if len(vals) != 3 || vals[0] != 7 || vals[1] != 1.75 || vals[2] != 1 {
+		t.Errorf("second add answered %v, want the new values [7 1.75 1]", vals)
+	}
+	for k, want := range map[store.CounterKey]float64{am: 7, md: 1.75, key("nobody", "day", day, 24*time.Hour): 0} {
+		got, err := s.CounterGet(ctx, k)
+		must(t, err)
+		if got != want {
+			t.Errorf("CounterGet(%s %s) = %v, want %v", k.Subject, k.Window, got, want)
+		}
+	}
 	active, err := s.CounterListActive(ctx, minute.Add(30*time.Second))
 	must(t, err)
 	got := map[string]float64{}
@@ -404,7 +428,8 @@ func testCounters(t *testing.T, s store.Store) {
 	}
 	// expired rows go in batches
 	for i := range 5 {
-		must(t, s.CounterAdd(ctx, []store.CounterDelta{d("old", "minute", minute.Add(-time.Duration(i+10)*time.Minute), time.Minute, 1)}))
+		_, err := s.CounterAdd(ctx, []store.CounterDelta{d(key("old", "minute", minute.Add(-time.Duration(i+10)*time.Minute), time.Minute), 1)})
+		must(t, err)
 	}
 	n, err := s.CounterDeleteExpired(ctx, minute.Add(-time.Minute), 3)
 	must(t, err)
@@ -420,5 +445,52 @@ func testCounters(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(active) != 4 {
 		t.Errorf("%d counters left, want the 4 current ones", len(active))
+	}
+}
+
+// testCounterLeases: leases never take a row past its limit, even when
+// many callers (nodes) ask at once.
+func testCounterLeases(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	start := time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC)
+	k := store.CounterKey{Subject: "proxy:l", Window: "day", Start: start, End: start.Add(24 * time.Hour)}
+	g, err := s.CounterLease(ctx, []store.CounterLease{{CounterKey: k, Want: 30, Limit: 100}, {CounterKey: k, Want: 60, Limit: 100}, {CounterKey: k, Want: 30, Limit: 100}})
+	must(t, err)
+	if len(g) != 3 || g[0] != (store.CounterGrant{Granted: 30, Total: 30}) || g[1] != (store.CounterGrant{Granted: 60, Total: 90}) ||
+		g[2] != (store.CounterGrant{Granted: 10, Total: 100}) {
+		t.Fatalf("grants %+v", g)
+	}
+	// returning a lease makes room again
+	_, err = s.CounterAdd(ctx, []store.CounterDelta{{CounterKey: k, Delta: -25}})
+	must(t, err)
+	k2 := k
+	k2.Subject = "proxy:race"
+	var mu sync.Mutex
+	granted := 0.0
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 10 {
+				g, err := s.CounterLease(ctx, []store.CounterLease{{CounterKey: k2, Want: 7, Limit: 50}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				granted += g[0].Granted
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	total, err := s.CounterGet(ctx, k2)
+	must(t, err)
+	if granted != 50 || total != 50 {
+		t.Errorf("concurrent leases granted %v (row %v), want exactly the limit 50", granted, total)
+	}
+	g, err = s.CounterLease(ctx, []store.CounterLease{{CounterKey: k, Want: 40, Limit: 100}})
+	must(t, err)
+	if g[0] != (store.CounterGrant{Granted: 25, Total: 100}) {
+		t.Errorf("after a return: %+v", g[0])
 	}
 }
