@@ -20,7 +20,10 @@
 // second, and a crash may lose the last second of them. A graceful stop
 // writes exact counts and returns unused leases.
 //
-// A Counter shared by several nodes over PostgreSQL can implement the same
-// interface by leasing batches from shared rows (nodes may under-admit,
-// never over-admit).
+// Several nodes may share the Persister (PostgreSQL): leases are granted
+// against the shared row under a lock, so together the nodes never pass a
+// request-count limit (they may under-admit by their unused leases), and
+// each flush takes the other nodes' additions to unlimited counters in.
+// Counter is an interface so another implementation (say, a dedicated
+// rate-limit service) can replace Local.
 package limits

@@ -288,20 +288,33 @@ func (l *Local) Add(key Key, value float64, now time.Time) {
 	l.cellFor(key, now).used += value
 }
 
-// Usage implements Counter: the exact count of this node, or with
-// SharedUsage the stored count of every node (which includes leased but
-// unused counts of limited windows, and lags by up to a flush interval).
+// Usage implements Counter: the exact count of this node. With
+// SharedUsage it is the stored count of every node corrected by this
+// node's own unwritten counts and unused lease; other nodes' show up
+// within a flush interval (less their unused leases, which it includes).
 func (l *Local) Usage(ctx context.Context, key Key, now time.Time) (float64, error) {
 	start, end := key.Window.Bounds(now)
-	if l.o.SharedUsage && l.o.Persister != nil {
-		return l.o.Persister.CounterGet(ctx, store.CounterKey{Subject: key.Subject, Window: key.Window.String(), Start: start, End: end})
+	k := cellKey{subject: key.Subject, window: key.Window, start: start.Unix()}
+	local := func() (float64, float64, bool) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if c := l.cells[k]; c != nil {
+			return c.used, c.persisted, true
+		}
+		return 0, 0, false
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if c := l.cells[cellKey{subject: key.Subject, window: key.Window, start: start.Unix()}]; c != nil {
-		return c.used, nil
+	if !l.o.SharedUsage || l.o.Persister == nil {
+		used, _, _ := local()
+		return used, nil
 	}
-	return 0, nil
+	stored, err := l.o.Persister.CounterGet(ctx, store.CounterKey{Subject: key.Subject, Window: key.Window.String(), Start: start, End: end})
+	if err != nil {
+		return 0, err
+	}
+	if used, persisted, ok := local(); ok {
+		stored += used - persisted
+	}
+	return max(stored, 0), nil
 }
 
 // poke asks the flusher to run now.
