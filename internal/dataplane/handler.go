@@ -228,6 +228,8 @@ type exchange struct {
 	policy *policyRun
 	// warning is the requestrocket-proxy-warning value, if any.
 	warning string
+	// ruleID is the rule that denied the request, for the request log.
+	ruleID string
 
 	mu           sync.Mutex
 	bodyTooLarge bool

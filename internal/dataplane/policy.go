@@ -59,6 +59,7 @@ func (h *Handler) enforce(w http.ResponseWriter, r *http.Request, ex *exchange, 
 		}
 	}
 	if v, ok := pol.Rules.Authorize(req); !ok {
+		ex.ruleID = v.RuleID
 		h.fail(w, r, ex, denied(v))
 		return false
 	}

@@ -146,17 +146,3 @@ func MeterSpec(m store.Meter) limits.MeterSpec {
 	}
 	return s
 }
-
-// Explain evaluates a would-be request against a proxy's rules as this
-// snapshot holds them; ok is false when the proxy is not in it.
-func (s *Snapshot) Explain(proxyID string, r *rules.Request) (d rules.Decision, ok bool) {
-	p := s.Proxy(proxyID)
-	if p == nil {
-		return d, false
-	}
-	var rp *rules.Policy
-	if p.Policy != nil {
-		rp = p.Policy.Rules
-	}
-	return rp.Explain(r), true
-}
