@@ -65,6 +65,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DefaultTimestamps", testDefaultTimestamps},
 		{"ChangeVersion", testChangeVersion},
 		{"Snapshot", testSnapshot},
+		{"OAuth2Authorization", testOAuth2Authorization},
+		{"CredentialToken", testCredentialToken},
+		{"CredentialTokenNoVersionBump", testCredentialTokenNoVersionBump},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
