@@ -51,6 +51,7 @@ func SharedSecretBytes(s string) ([]byte, error) {
 func parseJWTVerify(p *parser, _ string) Parsed {
 	cfg := Config{JWKSURL: p.str("jwksUrl"), Issuer: p.str("issuer")}
 	secret := p.str("sharedSecret")
+	secretLen := 0
 	switch {
 	case cfg.JWKSURL != "" && secret != "":
 		p.fail("sharedSecret", "give either jwksUrl or sharedSecret, not both")
@@ -61,10 +62,12 @@ func parseJWTVerify(p *parser, _ string) Parsed {
 			p.fail("sharedSecret", err.Error())
 		} else if len(b) < MinSharedSecretBytes {
 			p.fail("sharedSecret", fmt.Sprintf("must be at least %d bytes", MinSharedSecretBytes))
+		} else {
+			secretLen = len(b)
 		}
 	}
 	cfg.Audiences = p.strList("audiences")
-	cfg.Algorithms = p.algorithms(secret != "")
+	cfg.Algorithms = p.algorithms(secret != "", secretLen)
 	skew := p.intIn("clockSkewSeconds", DefaultClockSkewSeconds, 0, MaxClockSkewSeconds)
 	cfg.ClockSkewSeconds = &skew
 	cfg.RequiredClaims = p.requiredClaims()
@@ -80,12 +83,21 @@ func parseJWTVerify(p *parser, _ string) Parsed {
 	return Parsed{Config: cfg, Secret: Secret{SharedSecret: secret}, Sealed: secret != ""}
 }
 
+// hmacKeyBytes is the shortest key of each HMAC algorithm (RFC 7518 §3.2).
+var hmacKeyBytes = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
+
 // algorithms validates the allowed algorithms against the key source: only
-// HMAC with a shared secret, never HMAC with a JWKS.
-func (p *parser) algorithms(shared bool) []string {
+// HMAC with a shared secret (each needing a key at least its hash size),
+// never HMAC with a JWKS.
+func (p *parser) algorithms(shared bool, secretLen int) []string {
 	allowed, def := AsymmetricAlgorithms, AsymmetricAlgorithms
 	if shared {
-		allowed, def = HMACAlgorithms, HMACAlgorithms
+		allowed, def = HMACAlgorithms, nil
+		for _, a := range HMACAlgorithms {
+			if secretLen >= hmacKeyBytes[a] {
+				def = append(def, a)
+			}
+		}
 	}
 	algs := p.strList("algorithms")
 	if !p.has("algorithms") {
@@ -102,6 +114,8 @@ func (p *parser) algorithms(shared bool) []string {
 			p.fail("algorithms", fmt.Sprintf("%s needs a sharedSecret; a JWKS gives public keys (use %s)", a, strings.Join(AsymmetricAlgorithms, ", ")))
 		case !slices.Contains(allowed, a):
 			p.fail("algorithms", fmt.Sprintf("%q is not accepted here (accepted: %s)", a, strings.Join(allowed, ", ")))
+		case shared && secretLen > 0 && secretLen < hmacKeyBytes[a]:
+			p.fail("algorithms", fmt.Sprintf("%s needs a sharedSecret of at least %d bytes", a, hmacKeyBytes[a]))
 		}
 	}
 	return algs

@@ -41,8 +41,8 @@ func TestParseTokenTypes(t *testing.T) {
 				t.Errorf("%+v", p)
 			}
 		}},
-		{SideProxy, JWTVerify, `{"sharedSecret":"base64:` + strings.Repeat("QUFB", 11) + `","algorithms":["HS512"],"clockSkewSeconds":0,"requiredClaims":{"tenant":"t1","admin":true}}`, func(t *testing.T, p Parsed) {
-			if !p.Sealed || p.Secret.SharedSecret == "" || p.Config.Algorithms[0] != "HS512" || *p.Config.ClockSkewSeconds != 0 {
+		{SideProxy, JWTVerify, `{"sharedSecret":"base64:` + strings.Repeat("QUFB", 11) + `","algorithms":["HS256"],"clockSkewSeconds":0,"requiredClaims":{"tenant":"t1","admin":true}}`, func(t *testing.T, p Parsed) {
+			if !p.Sealed || p.Secret.SharedSecret == "" || p.Config.Algorithms[0] != "HS256" || *p.Config.ClockSkewSeconds != 0 {
 				t.Errorf("%+v", p)
 			}
 		}},
@@ -88,6 +88,7 @@ func TestParseTokenTypesInvalid(t *testing.T) {
 		{SideProxy, JWTVerify, `{"jwksUrl":"https://x/j","algorithms":["HS256"]}`, "credentialSecret.algorithms"},
 		{SideProxy, JWTVerify, `{"sharedSecret":"` + secret32 + `","algorithms":["RS256"]}`, "credentialSecret.algorithms"},
 		{SideProxy, JWTVerify, `{"jwksUrl":"https://x/j","algorithms":[]}`, "credentialSecret.algorithms"},
+		{SideProxy, JWTVerify, `{"sharedSecret":"` + secret32 + `","algorithms":["HS512"]}`, "credentialSecret.algorithms"},
 		{SideProxy, JWTVerify, `{"jwksUrl":"https://x/j","clockSkewSeconds":9999}`, "credentialSecret.clockSkewSeconds"},
 		{SideProxy, JWTVerify, `{"jwksUrl":"https://x/j","requiredClaims":{"a":{"b":1}}}`, "credentialSecret.requiredClaims.a"},
 		{SideProxy, JWTVerify, `{"jwksUrl":"https://x/j","audiences":["a"],"allowedSpiffeIds":["https://x"]}`, "credentialSecret.allowedSpiffeIds"},
