@@ -35,8 +35,9 @@ type AuthServer struct {
 	ClientID     string
 	ClientSecret string
 
-	srv *httptest.Server
-	mu  sync.Mutex
+	srv   *httptest.Server
+	oauth *server.Server
+	mu    sync.Mutex
 	// token endpoint observations
 	hits      int
 	forms     []url.Values
@@ -90,6 +91,7 @@ func NewAuthServer(t testing.TB, o Options) *AuthServer {
 	mux.HandleFunc("/authorize", func(w http.ResponseWriter, r *http.Request) {
 		_ = srv.HandleAuthorizeRequest(w, r)
 	})
+	a.oauth = srv
 	a.srv = httptest.NewServer(mux)
 	t.Cleanup(a.srv.Close)
 	a.URL = a.srv.URL
@@ -121,6 +123,13 @@ func (a *AuthServer) clientInfo(r *http.Request) (string, string, error) {
 		return "", "", oerrors.ErrInvalidClient
 	}
 	return id, secret, nil
+}
+
+// Valid reports whether r carries a bearer access token this server
+// issued and that has not expired: what a resource server would check.
+func (a *AuthServer) Valid(r *http.Request) bool {
+	_, err := a.oauth.ValidationBearerToken(r)
+	return err == nil
 }
 
 // TokenHits counts token endpoint requests.

@@ -50,9 +50,11 @@ func (s *tokenStore) get(m map[string]oauth2.TokenInfo, k string) (oauth2.TokenI
 	return m[k], nil // nil means unknown, as the library expects
 }
 
-func (s *tokenStore) RemoveByCode(_ context.Context, k string) error    { return s.remove(s.code, k) }
-func (s *tokenStore) RemoveByAccess(_ context.Context, k string) error  { return s.remove(s.access, k) }
-func (s *tokenStore) RemoveByRefresh(_ context.Context, k string) error { return s.remove(s.refresh, k) }
+func (s *tokenStore) RemoveByCode(_ context.Context, k string) error   { return s.remove(s.code, k) }
+func (s *tokenStore) RemoveByAccess(_ context.Context, k string) error { return s.remove(s.access, k) }
+func (s *tokenStore) RemoveByRefresh(_ context.Context, k string) error {
+	return s.remove(s.refresh, k)
+}
 func (s *tokenStore) GetByCode(_ context.Context, k string) (oauth2.TokenInfo, error) {
 	return s.get(s.code, k)
 }
