@@ -34,9 +34,9 @@ type Deps struct {
 	Tokens *inject.Registry
 	// KeySets caches jwtVerify JWKS across rebuilds (optional: without it
 	// jwksUrl credentials cannot serve).
-	KeySets    *auth.KeySets
-	Logger     *slog.Logger
-	Now        func() time.Time
+	KeySets *auth.KeySets
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// PollInterval is how often the change version is checked as a safety
 	// net for missed notifications (default 1s).
 	PollInterval time.Duration
