@@ -36,8 +36,9 @@ var TokenMethods = []string{"GET", "POST", "PUT", "PATCH"}
 // credential (one that is completed through the provider's consent page).
 func (c Config) IsAuthorizationCode() bool { return c.GrantType == GrantAuthorizationCode }
 
-// URLs lists the outbound URLs of a configuration by input field name, so
-// the service can run the save-time egress check on each.
+// URLs lists the URLs keyway itself calls, by input field name, so the
+// service can run the save-time egress check on each. authUrl is not among
+// them: the user's browser opens it, not keyway.
 func (c Config) URLs() map[string]string {
 	out := map[string]string{}
 	add := func(field, u string) {
@@ -47,7 +48,6 @@ func (c Config) URLs() map[string]string {
 	}
 	add("jwksUrl", c.JWKSURL)
 	add("tokenUrl", c.TokenURL)
-	add("authUrl", c.AuthURL)
 	if c.Request != nil {
 		add("request.url", c.Request.URL)
 	}

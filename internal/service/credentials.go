@@ -212,7 +212,7 @@ func (s *Service) CredentialRotate(ctx context.Context, actor Actor, clientID, c
 		return CredentialResult{}, err
 	}
 	if c.AuthType == credential.JWTVerify {
-		return s.finishRotate(ctx, c, grace, p, func(c *store.Credential) (credential.Parsed, error) {
+		return s.finishRotate(ctx, c, grace, func(c *store.Credential) (credential.Parsed, error) {
 			return s.rotateJWTVerify(c, base, p.Secret, grace)
 		})
 	}
@@ -226,7 +226,7 @@ func (s *Service) CredentialRotate(ctx context.Context, actor Actor, clientID, c
 			return s.reauthorize(ctx, c, base)
 		}
 	}
-	return s.finishRotate(ctx, c, grace, p, func(*store.Credential) (credential.Parsed, error) {
+	return s.finishRotate(ctx, c, grace, func(*store.Credential) (credential.Parsed, error) {
 		parsed, perrs := credential.Parse(c.Type, c.AuthType, overlay(base, p.Secret), generateKey)
 		if len(perrs) > 0 {
 			return parsed, Invalid(perrs...)
@@ -237,7 +237,7 @@ func (s *Service) CredentialRotate(ctx context.Context, actor Actor, clientID, c
 
 // finishRotate applies a rotation's parsed settings, keeps the previous
 // proxy hash for the grace period, stores and answers.
-func (s *Service) finishRotate(ctx context.Context, c store.Credential, grace int64, p RotateParams,
+func (s *Service) finishRotate(ctx context.Context, c store.Credential, grace int64,
 	parse func(*store.Credential) (credential.Parsed, error)) (CredentialResult, error) {
 	parsed, err := parse(&c)
 	if err != nil {
