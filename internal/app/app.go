@@ -100,7 +100,7 @@ func (a *App) build() {
 		Opener: a.keyring,
 		Hasher: auth.NewHasher(a.keyring.NewMAC),
 		Transports: func(o snapshot.TransportOptions) (http.RoundTripper, error) {
-			return egress.NewTransport(policy, egress.TransportOptions{ResponseHeaderTimeout: o.ResponseHeaderTimeout, CAPEM: o.CAPEM, ServerName: o.ServerName})
+			return egress.NewH1Transport(policy, egress.TransportOptions{ResponseHeaderTimeout: o.ResponseHeaderTimeout, IdleTimeout: o.IdleTimeout, CAPEM: o.CAPEM, ServerName: o.ServerName})
 		},
 		Logger:  a.log.With(slog.String("component", "snapshot")),
 		Tokens:  a.tokens,
