@@ -137,6 +137,10 @@ func (s *source) run(f *flight, bad, refresh string) {
 		if newRefresh != "" {
 			s.refresh = newRefresh
 		}
+		if tok.stale(now) {
+			// another node is renewing it: look again shortly, not on every request
+			s.nextBgTry = now.Add(s.reg.o.FailureCooldown)
+		}
 	} else {
 		s.lastErr, s.lastErrAt = err, now
 		s.nextBgTry = now.Add(s.reg.o.FailureCooldown)
@@ -175,6 +179,11 @@ func (s *source) obtain(ctx context.Context, bad, refresh string) (Token, string
 			return s.fetchToken(ctx, refresh)
 		}
 		if leased {
+			// another node may have stored a token between the load and the lease
+			if tok, ok := s.sharedUsable(ctx, bad); ok {
+				s.release(ctx)
+				return tok, refresh, nil
+			}
 			return s.fetchAndShare(ctx, refresh)
 		}
 		if sh.Version == s.version && sh.Token.usable(now) && sh.Token.Value != bad {
@@ -190,13 +199,27 @@ func (s *source) obtain(ctx context.Context, bad, refresh string) (Token, string
 	}
 }
 
+// sharedUsable re-reads the shared cache for a fresh token of this version.
+func (s *source) sharedUsable(ctx context.Context, bad string) (Token, bool) {
+	sh, err := s.reg.o.Shared.Load(ctx, s.id)
+	now := s.reg.now()
+	if err != nil || sh.Version != s.version || !sh.Token.usable(now) || sh.Token.stale(now) || sh.Token.Value == bad {
+		return Token{}, false
+	}
+	return sh.Token, true
+}
+
+// release ends this node's lease so another node may fetch at once.
+func (s *source) release(ctx context.Context) {
+	if _, err := s.reg.o.Shared.Lease(ctx, s.id, s.reg.o.Owner, s.reg.now()); err != nil {
+		s.reg.log.Warn("releasing token lease", slog.String("credential", s.id), slog.String("error", err.Error()))
+	}
+}
+
 func (s *source) fetchAndShare(ctx context.Context, refresh string) (Token, string, error) {
 	tok, newRefresh, err := s.fetchToken(ctx, refresh)
 	if err != nil {
-		// release the lease so another node may try at once
-		if _, lerr := s.reg.o.Shared.Lease(ctx, s.id, s.reg.o.Owner, s.reg.now()); lerr != nil {
-			s.reg.log.Warn("releasing token lease", slog.String("credential", s.id), slog.String("error", lerr.Error()))
-		}
+		s.release(ctx)
 		return tok, newRefresh, err
 	}
 	latest := refresh

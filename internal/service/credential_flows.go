@@ -155,7 +155,7 @@ func (s *Service) checkURLs(cfg credential.Config) error {
 // rotateJWTVerify replaces a jwtVerify shared secret (generating one when
 // none is given) and keeps the previous one verifying for the grace period.
 func (s *Service) rotateJWTVerify(c *store.Credential, base, in credential.Input, grace int64) (credential.Parsed, error) {
-	old, _ := credential.Input(base)["sharedSecret"]
+	old := base["sharedSecret"]
 	if len(old) == 0 {
 		return credential.Parsed{}, BadRequest("This credential verifies with a JWKS: its keys rotate at the issuer, there is no secret to rotate here")
 	}
