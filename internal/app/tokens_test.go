@@ -16,20 +16,44 @@ import (
 	"github.com/keyway-dev/keyway/internal/inject"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/store"
+	"github.com/keyway-dev/keyway/internal/store/postgres"
+	"github.com/keyway-dev/keyway/internal/store/postgres/pgtest"
 	"github.com/keyway-dev/keyway/internal/store/sqlite"
 )
 
-// Two nodes on one database make one token request between them, and a
-// restarted node reuses the stored token instead of fetching.
+// Two nodes on one database, each with its own store handle, make one
+// token request between them for a burst, and a restarted node reuses the
+// stored token instead of fetching. Runs on SQLite and on PostgreSQL.
 func TestStoreTokensShareAcrossNodes(t *testing.T) {
 	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "k.db")
+		testStoreTokensShare(t, func() store.Store {
+			st, err := sqlite.Open(context.Background(), path)
+			must(t, err)
+			t.Cleanup(func() { st.Close() })
+			return st
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		url := pgtest.NewDatabase(t)
+		testStoreTokensShare(t, func() store.Store {
+			st, err := postgres.Open(context.Background(), url, postgres.Options{})
+			must(t, err)
+			t.Cleanup(func() { st.Close() })
+			return st
+		})
+	})
+}
+
+// testStoreTokensShare runs the nodes; open returns a new handle on the
+// one database each call.
+func testStoreTokensShare(t *testing.T, open func() store.Store) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.MigrateUp(ctx); err != nil {
+	st := open()
+	if _, err := st.(store.Migrator).MigrateUp(ctx); err != nil {
 		t.Fatal(err)
 	}
 	keys, _ := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
@@ -46,7 +70,7 @@ func TestStoreTokensShareAcrossNodes(t *testing.T) {
 	node := func(name string) inject.Injector {
 		r := inject.NewRegistry(inject.RegistryOptions{
 			Client: egress.NewClient(egress.Policy{AllowPrivateNetworks: true}, 5*time.Second),
-			Shared: storeTokens{st: st, keys: keys, now: time.Now}, Owner: name, SharedPoll: 5 * time.Millisecond,
+			Shared: storeTokens{st: open(), keys: keys, now: time.Now}, Owner: name, SharedPoll: 5 * time.Millisecond,
 		})
 		t.Cleanup(r.Close)
 		inj, err := r.Injector("cred", "v1", "oauth2", p.Config, p.Secret)
@@ -55,7 +79,7 @@ func TestStoreTokensShareAcrossNodes(t *testing.T) {
 	}
 	a, b := node("a"), node("b")
 	var wg sync.WaitGroup
-	vals := make([]string, 20)
+	vals := make([]string, 40)
 	for i := range vals {
 		inj := a
 		if i%2 == 1 {
