@@ -119,7 +119,18 @@ func eval[T any](b *browser, expr string) T {
 // shot saves a full-page PNG as <name>.png.
 func (b *browser) shot(name string) {
 	b.t.Helper()
-	png := get(b, "screenshot "+name, chromedp.FullScreenshot(100))
+	b.save(name, get(b, "screenshot "+name, chromedp.FullScreenshot(100)))
+}
+
+// shotViewport saves what the window shows (for open dialogs, whose
+// backdrop covers the window only).
+func (b *browser) shotViewport(name string) {
+	b.t.Helper()
+	b.save(name, get(b, "screenshot "+name, chromedp.CaptureScreenshot()))
+}
+
+func (b *browser) save(name string, png []byte) {
+	b.t.Helper()
 	if len(png) < 8 || string(png[1:4]) != "PNG" {
 		b.t.Fatalf("screenshot %s is not a PNG", name)
 	}

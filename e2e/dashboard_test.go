@@ -193,8 +193,6 @@ func (b *browser) waitLocationChange(before string) {
 	}
 }
 
-func jsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
-
 // createProxyInline fills the new proxy form, creating all three parts
 // through the "New" dialogs, and returns the generated proxy key.
 func (b *browser) createProxyInline(upstreamURL string) string {
@@ -210,7 +208,7 @@ func (b *browser) createProxyInline(upstreamURL string) string {
 		chromedp.Click(chromedp.CSS(`[data-dialog="dlg-proxyCredential"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#dlg-proxyCredential #dlg-pc-credentialName")),
 		chromedp.SendKeys(chromedp.CSS("#dlg-pc-credentialName"), "browser app"))
-	b.shot("proxy-new-dialog")
+	b.shotViewport("proxy-new-dialog")
 	b.run("create proxy credential",
 		chromedp.Click(chromedp.CSS(`#dlg-pc button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#dlg-proxyCredential [data-dialog-secret] input")))
@@ -218,7 +216,7 @@ func (b *browser) createProxyInline(upstreamURL string) string {
 	if !strings.HasPrefix(key, "kw_") {
 		t.Fatalf("generated key shown in the dialog: %q", key)
 	}
-	b.shot("proxy-new-key-once")
+	b.shotViewport("proxy-new-key-once")
 	b.run("close key dialog",
 		chromedp.Click(chromedp.CSS(`#dlg-proxyCredential [data-dialog-secret] [data-close]`)),
 		chromedp.WaitNotVisible(chromedp.CSS("#dlg-proxyCredential")))
@@ -257,7 +255,7 @@ func (b *browser) createProxyInline(upstreamURL string) string {
 	b.run("create proxy",
 		chromedp.Click(chromedp.CSS(`#proxy button[type=submit].primary`)),
 		chromedp.WaitVisible(chromedp.CSS("#base-url")))
-	if base := b.value("#base-url");  !strings.HasPrefix(base, "https://eu.keyway.example.com/api/prx_") {
+	if base := b.value("#base-url"); !strings.HasPrefix(base, "https://eu.keyway.example.com/api/prx_") {
 		t.Fatalf("base URL %q", base)
 	}
 	return key

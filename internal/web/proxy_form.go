@@ -29,12 +29,12 @@ type proxyFormData struct {
 	Proxy  *service.ProxyView
 	// Region is the region the selects are limited to ("" = all, filtered
 	// by script once one is chosen).
-	Region, RegionName                string
-	Regions                           []option
-	ProxyCreds, Targets, TargetCreds  []option
-	ProxyCredDlg, TargetCredDlg       credFormData
-	TargetDlg                         targetFormData
-	SingleRegion                      bool
+	Region, RegionName               string
+	Regions                          []option
+	ProxyCreds, Targets, TargetCreds []option
+	ProxyCredDlg, TargetCredDlg      credFormData
+	TargetDlg                        targetFormData
+	SingleRegion                     bool
 }
 
 func (d *Dashboard) proxyForm(r *http.Request, f *form, px *service.ProxyView) (proxyFormData, error) {
@@ -215,7 +215,7 @@ func proxyValues(px service.ProxyView) url.Values {
 	v := url.Values{
 		"proxyName": {px.Name}, "proxyRegion": {px.Region}, "proxyProxyCredentialId": {px.ProxyCredentialID},
 		"proxyTargetId": {px.TargetID}, "proxyTargetCredentialId": {px.TargetCredentialID},
-		"proxyDefaultRuleEffect": {px.DefaultRuleEffect},
+		"proxyDefaultRuleEffect":    {px.DefaultRuleEffect},
 		"proxyMaxRequestsPerMinute": {numOrEmpty(px.MaxRequestsPerMinute)}, "proxyMaxRequestsPerDay": {numOrEmpty(px.MaxRequestsPerDay)},
 		"proxyCorsOrigins": {joinLines(px.CorsOrigins)}, "proxyAsyncCallbackOrigins": {joinLines(px.AsyncCallbackOrigins)},
 		"proxyAsyncMaxRetries": {ptrNum(px.AsyncMaxRetries)}, "proxyAsyncRetryWindowSeconds": {ptrNum(px.AsyncRetryWindowSeconds)},

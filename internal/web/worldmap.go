@@ -141,11 +141,11 @@ func decodeArcs(t topology) [][][2]float64 {
 	return out
 }
 
-// writeRing appends one closed ring as "M x y L … Z", dropping points that
-// would land on the previous one at the map's precision.
+// writeRing appends one ring, cut at the antimeridian, as closed
+// subpaths "M x y L … Z", dropping points that land on the previous one at
+// the map's precision.
 func writeRing(b *strings.Builder, arcs [][][2]float64, ring []int) error {
-	first := true
-	var lastX, lastY float64
+	var pts [][2]float64
 	for _, idx := range ring {
 		i := idx
 		if i < 0 {
@@ -154,30 +154,122 @@ func writeRing(b *strings.Builder, arcs [][][2]float64, ring []int) error {
 		if i >= len(arcs) {
 			return fmt.Errorf("arc %d out of range", i)
 		}
-		pts := arcs[i]
-		for k := range pts {
-			p := pts[k]
+		arc := arcs[i]
+		for k := range arc {
+			p := arc[k]
 			if idx < 0 {
-				p = pts[len(pts)-1-k]
+				p = arc[len(arc)-1-k]
 			}
-			x, y := project(p[0], p[1])
-			x, y = math.Round(x*10)/10, math.Round(y*10)/10
-			switch {
-			case first:
-				b.WriteString("M" + num(x) + " " + num(y))
-				first = false
-			case x == lastX && y == lastY:
-				continue
-			default:
-				b.WriteString("L" + num(x) + " " + num(y))
+			if len(pts) > 0 && k == 0 {
+				continue // an arc starts where the previous one ended
 			}
-			lastX, lastY = x, y
+			pts = append(pts, p)
 		}
+	}
+	for _, piece := range cutRing(pts) {
+		writePiece(b, piece)
+	}
+	return nil
+}
+
+func writePiece(b *strings.Builder, pts [][2]float64) {
+	first := true
+	var lastX, lastY float64
+	for _, p := range pts {
+		x, y := project(p[0], p[1])
+		x, y = math.Round(x*10)/10, math.Round(y*10)/10
+		switch {
+		case first:
+			b.WriteString("M" + num(x) + " " + num(y))
+			first = false
+		case x == lastX && y == lastY:
+			continue
+		default:
+			b.WriteString("L" + num(x) + " " + num(y))
+		}
+		lastX, lastY = x, y
 	}
 	if !first {
 		b.WriteString("Z")
 	}
-	return nil
+}
+
+// cutRing splits a closed ring of lon/lat points where it crosses the
+// antimeridian (a step of more than 180° in longitude), so a flat map does
+// not draw a line across the whole world. Each piece is closed along the
+// map's edge; a ring that crosses once (around a pole, like Antarctica) is
+// closed along the pole's side of the map.
+func cutRing(pts [][2]float64) [][][2]float64 {
+	n := len(pts)
+	if n > 1 && pts[0] == pts[n-1] {
+		n-- // treat the ring as a cycle without its closing point
+	}
+	crosses := func(i int) bool { return math.Abs(pts[(i+1)%n][0]-pts[i][0]) > 180 }
+	start := -1
+	count := 0
+	for i := 0; i < n; i++ {
+		if crosses(i) {
+			if start < 0 {
+				start = i
+			}
+			count++
+		}
+	}
+	if start < 0 {
+		return [][][2]float64{pts[:n]}
+	}
+	var pieces [][][2]float64
+	var cur [][2]float64
+	for k := 1; k <= n; k++ {
+		i := (start + k) % n
+		prev := (i - 1 + n) % n
+		if crosses(prev) {
+			a, b := pts[prev], pts[i]
+			lat := crossingLat(a, b)
+			if cur != nil {
+				pieces = append(pieces, append(cur, [2]float64{edge(a[0]), lat}))
+			}
+			cur = [][2]float64{{edge(b[0]), lat}}
+		}
+		cur = append(cur, pts[i])
+	}
+	// The walk ends on the point before the first crossing; close there.
+	a, b := pts[start], pts[(start+1)%n]
+	pieces = append(pieces, append(cur, [2]float64{edge(a[0]), crossingLat(a, b)}))
+	if count%2 == 1 {
+		pole := 90.0
+		if pts[0][1] < 0 {
+			pole = -90
+		}
+		for i, p := range pieces {
+			first, last := p[0], p[len(p)-1]
+			if first[0] != last[0] {
+				pieces[i] = append(p, [2]float64{last[0], pole}, [2]float64{first[0], pole})
+			}
+		}
+	}
+	return pieces
+}
+
+// edge is the map edge (±180°) on the side of a longitude.
+func edge(lon float64) float64 {
+	if lon < 0 {
+		return -180
+	}
+	return 180
+}
+
+// crossingLat is the latitude where the segment a→b meets the antimeridian.
+func crossingLat(a, b [2]float64) float64 {
+	bl, at := b[0]-360, -180.0 // a east of b: going west past -180
+	if a[0] > 0 {
+		bl, at = b[0]+360, 180 // going east past +180
+	}
+	if bl == a[0] {
+		return a[1]
+	}
+	t := (at - a[0]) / (bl - a[0])
+	return a[1] + (b[1]-a[1])*t
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
