@@ -69,7 +69,7 @@ func (d *Dashboard) proxyNew(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := url.Values{}
 	q := r.URL.Query()
-	for _, k := range proxyInputs {
+	for _, k := range append(proxyInputs, "needRegion") {
 		if val, ok := q[k]; ok {
 			v[k] = val
 		}

@@ -139,6 +139,10 @@ var nav = []navItem{
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w.Header())
 	if _, pattern := d.mux.Handler(r); pattern == "" {
+		w.Header().Set("Cache-Control", "no-store")
+		if st, err := d.loadState(r); err == nil { // show the page with its navigation
+			r = r.WithContext(context.WithValue(r.Context(), stateKey, st))
+		}
 		d.fail(w, r, service.NotFound("page"))
 		return
 	}
