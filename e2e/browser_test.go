@@ -119,7 +119,7 @@ func eval[T any](b *browser, expr string) T {
 // shot saves a full-page PNG as <name>.png.
 func (b *browser) shot(name string) {
 	b.t.Helper()
-	eval[bool](b, `window.scrollTo(0, 0) || true`) // a sticky sidebar follows the scroll
+	eval[float64](b, `document.documentElement.scrollTop = 0`) // a sticky sidebar follows the scroll
 	b.save(name, get(b, "screenshot "+name, chromedp.FullScreenshot(100)))
 }
 

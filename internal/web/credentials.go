@@ -43,7 +43,8 @@ func credInputs(t credType, side string) []string {
 // credRow is a credential with the proxies that use it.
 type credRow struct {
 	store.Credential
-	UsedBy []service.ProxyView
+	RegionName string
+	UsedBy     []service.ProxyView
 }
 
 type credListData struct {
@@ -64,7 +65,7 @@ func (d *Dashboard) credentialList(w http.ResponseWriter, r *http.Request) error
 	}
 	var data credListData
 	for _, c := range ps.creds {
-		row := credRow{Credential: c, UsedBy: usedBy(proxies, c.ID)}
+		row := credRow{Credential: c, RegionName: d.regionName(c.Region), UsedBy: usedBy(proxies, c.ID)}
 		if c.Type == store.CredentialProxy {
 			data.Proxy = append(data.Proxy, row)
 		} else {
@@ -213,10 +214,11 @@ func (d *Dashboard) credentialCreateFailed(w http.ResponseWriter, r *http.Reques
 
 // credDetailData is a credential's page.
 type credDetailData struct {
-	Cred   store.Credential
-	Type   credType
-	Config []setting
-	UsedBy []service.ProxyView
+	Cred       store.Credential
+	RegionName string
+	Type       credType
+	Config     []setting
+	UsedBy     []service.ProxyView
 	// Secret is the generated key, present on the one view after creation
 	// or rotation.
 	Secret string
@@ -274,7 +276,7 @@ func (d *Dashboard) renderCredential(w http.ResponseWriter, r *http.Request, sta
 	if t.Name == "" {
 		t = credType{Name: c.AuthType, Label: c.AuthType}
 	}
-	data := credDetailData{Cred: c, Type: t, Config: configSettings(c.Config), UsedBy: usedBy(proxies, c.ID),
+	data := credDetailData{Cred: c, RegionName: d.regionName(c.Region), Type: t, Config: configSettings(c.Config), UsedBy: usedBy(proxies, c.ID),
 		Secret: d.takeOnce(w, r, c.ID), Next: localPath(r.URL.Query().Get("next"), ""), Form: f}
 	return d.render(w, r, status, "credential", page{Title: c.Name, Section: "/credentials", Data: data})
 }

@@ -85,6 +85,7 @@ func (rd *renderer) funcs() template.FuncMap {
 		},
 		"options":   stringOptions,
 		"authLabel": authLabel,
+		"lower":     strings.ToLower,
 	}
 }
 
