@@ -151,17 +151,22 @@
     if (first) first.focus();
   }
 
+  // The key leaves the page with the dialog: cleared as it closes (the
+  // close event, which also covers Escape, comes a moment later).
+  function forgetSecret(dlg) {
+    var secret = $("[data-dialog-secret] input", dlg);
+    if (secret) secret.value = "";
+  }
   document.addEventListener("click", function (e) {
     var c = e.target.closest("[data-close]");
     if (!c) return;
     var dlg = c.closest("dialog");
-    if (dlg) dlg.close();
+    if (!dlg) return;
+    forgetSecret(dlg);
+    dlg.close();
   });
   $$("dialog").forEach(function (dlg) {
-    dlg.addEventListener("close", function () {
-      var secret = $("[data-dialog-secret] input", dlg);
-      if (secret) secret.value = ""; // the key leaves the page with the dialog
-    });
+    dlg.addEventListener("close", function () { forgetSecret(dlg); });
   });
 
   function clearErrors(form) {
