@@ -159,6 +159,18 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal("the map's land outline did not load")
 	}
 	b.shot("map")
+
+	// On a phone the pages fit the width (wide tables scroll inside their card).
+	b.run("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	for _, page := range []string{"/proxies", "/proxies/" + proxyID, "/proxies/new", "/credentials", "/map"} {
+		b.run("open "+page+" on a phone", chromedp.Navigate(n.AdminURL+page), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		if overflow := eval[float64](b, `document.documentElement.scrollWidth - 390`); overflow > 0 {
+			t.Errorf("%s is %vpx wider than a phone screen", page, overflow)
+		}
+	}
+	b.run("proxy list on a phone", chromedp.Navigate(n.AdminURL+"/proxies"), chromedp.WaitVisible(chromedp.CSS("#proxy-table")))
+	b.shotViewport("proxies-phone")
+	b.run("desktop viewport", chromedp.EmulateReset())
 }
 
 // proxyNames are the names in the proxy list, in order.

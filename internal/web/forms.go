@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/keyway-dev/keyway/internal/credential"
 	"github.com/keyway-dev/keyway/internal/service"
 )
 
@@ -267,10 +266,6 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	}
 	return r.PostForm, nil
 }
-
-// fieldError is the credential package's field error, re-exported for
-// brevity in handlers.
-type fieldError = credential.FieldError
 
 func trimSpace(s string) string { return strings.TrimSpace(s) }
 

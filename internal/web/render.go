@@ -97,7 +97,6 @@ type page struct {
 	Nav     []navItem
 	// User, Clients and Client are empty on the login page.
 	User    string
-	Admin   bool
 	Clients []service.Membership
 	Client  *service.Membership
 	CSRF    string
@@ -114,7 +113,7 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, n
 	}
 	p.Nav = nav
 	if st := current(r); st != nil {
-		p.User, p.Admin, p.Clients, p.Client, p.CSRF = st.me.User.Name, st.me.User.InstanceAdmin, st.me.Clients, st.client, st.csrf
+		p.User, p.Clients, p.Client, p.CSRF = st.me.User.Name, st.me.Clients, st.client, st.csrf
 	}
 	if p.Notice == "" {
 		p.Notice = notices[r.URL.Query().Get("done")]
