@@ -278,6 +278,17 @@ func (b *browser) createProxyInline(upstreamURL string) string {
 func (b *browser) secretShownOnce() {
 	t := b.t
 	t.Helper()
+	// The form follows the chosen type.
+	b.run("new target credential page",
+		chromedp.Navigate(b.base+"/credentials/new?credentialType=target&credentialRegion=eu-central"),
+		chromedp.WaitVisible(chromedp.CSS(`#cred [data-auth-type="apiKey"] input[name="credentialSecret.key"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="credentialAuthType"][value="custom"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#cred [data-auth-type="custom"] textarea[name="credentialSecret.headers"]`)),
+		chromedp.WaitNotVisible(chromedp.CSS(`#cred [data-auth-type="apiKey"] input[name="credentialSecret.key"]`)))
+	if v := b.value(`#cred input[name="credentialAuthType"]`); v != "custom" {
+		t.Fatalf("the form posts auth type %q after choosing custom", v)
+	}
+	b.shot("credential-new")
 	b.run("new credential page",
 		chromedp.Navigate(b.base+"/credentials/new?credentialType=proxy&credentialRegion=us-east"),
 		chromedp.WaitVisible(chromedp.CSS("#cred-credentialName")),
