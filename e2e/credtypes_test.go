@@ -183,8 +183,9 @@ func TestOAuth2AuthorizationCodeE2E(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if code, body := page(); code != 200 || !strings.Contains(body, "Authorization complete") {
-		t.Fatalf("callback page %d %s", code, body)
+	if code, body := page(); code != 200 || !strings.Contains(body, "Authorization complete") ||
+		!strings.Contains(body, `href="/credentials/`+tc.ID+`"`) {
+		t.Fatalf("callback page (with a link to the dashboard's credential page) %d %s", code, body)
 	}
 	if code, body := page(); code != 400 || !strings.Contains(body, "already used") {
 		t.Fatalf("replayed callback %d %s", code, body)

@@ -17,8 +17,9 @@ var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.4rem}.ok{color:#1a7f37}.fail{color:#b42318}code{background:#f3f3f3;padding:0 .2rem}</style></head>
 <body><h1 class="{{if .OK}}ok{{else}}fail{{end}}">{{.Title}}</h1><p>{{.Message}}</p>
-{{if .CredentialID}}<p>Credential <code>{{.CredentialID}}</code>{{if .Name}} ({{.Name}}){{end}}.</p>{{end}}
-<p>You can close this page.</p></body></html>
+{{if .CredentialID}}<p>Credential <code>{{.CredentialID}}</code>{{if .Name}} ({{.Name}}){{end}}.</p>
+<p><a href="/credentials/{{.CredentialID}}">Open it in the keyway dashboard</a>, or close this page.</p>
+{{else}}<p>You can close this page.</p>{{end}}</body></html>
 `))
 
 type callbackView struct {
