@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/api"
+	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/auth"
 	"github.com/keyway-dev/keyway/internal/config"
 	"github.com/keyway-dev/keyway/internal/dataplane"
@@ -40,6 +41,7 @@ type App struct {
 	keyring *seal.Keyring
 	snaps   *snapshot.Manager
 	svc     *service.Service
+	queue   *async.Queue
 
 	proxySrv, adminSrv *http.Server
 	proxyLn, adminLn   net.Listener
@@ -91,6 +93,9 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.snaps.Start(ctx); err != nil {
 		return err
 	}
+	if err := a.queue.Start(ctx); err != nil {
+		return err
+	}
 	a.watchChanges()
 	return a.listen()
 }
@@ -106,6 +111,7 @@ func (a *App) build() {
 		},
 		Logger: a.log.With(slog.String("component", "snapshot")),
 	})
+	a.queue = a.buildAsync()
 	regions := make([]service.Region, len(a.cfg.Regions))
 	for i, r := range a.cfg.Regions {
 		regions[i] = service.Region{ID: r.ID, Name: r.Name, Latitude: r.Latitude, Longitude: r.Longitude, PublicURL: r.PublicURL}
@@ -118,6 +124,7 @@ func (a *App) build() {
 		Logger:   a.log.With(slog.String("component", "service")),
 		Changed:  a.snaps.Refresh,
 		Tester:   testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
+		Async:    a.queue,
 	})
 	dp := dataplane.New(a.snaps, dataplane.Options{
 		HeaderPrefix:   a.cfg.HeaderPrefix,
@@ -125,6 +132,9 @@ func (a *App) build() {
 		ServeRegions:   a.cfg.ServeRegions,
 		TrustedProxies: a.cfg.TrustedProxyPrefixes(),
 		AccessLog:      a.cfg.Log.AccessLog,
+		Async:          a.queue,
+		AsyncMaxBody:   a.cfg.Async.MaxBodyBytes,
+		PublicURLs:     a.publicURLs(),
 		Logger:         a.log.With(slog.String("component", "dataplane")),
 	})
 	a.proxySrv = &http.Server{
@@ -235,6 +245,9 @@ func (a *App) Stop() {
 			}()
 		}
 		wg.Wait()
+		if a.queue != nil {
+			a.queue.Stop() // after the listeners: no accept is waiting any more
+		}
 		if a.stopWatch != nil {
 			a.stopWatch()
 			<-a.watchDone

@@ -3,7 +3,6 @@ package async
 import (
 	"context"
 	"math/rand/v2"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -167,11 +166,14 @@ func (q *Queue) observe(r store.AsyncRequest) {
 	}
 }
 
-// Errors of Get, Cancel and Replay.
-var (
-	// ErrWrongState means the request's state does not allow the action.
-	ErrWrongState = errors.New("request is not in a state that allows this")
-)
+// StateError says a request's state does not allow an action; its
+// message is meant for the caller.
+type StateError struct{ Msg string }
+
+func (e *StateError) Error() string { return e.Msg }
+
+// WrongState marks the error for callers that do not import this package.
+func (e *StateError) WrongState() bool { return true }
 
 // Get reads a request.
 func (q *Queue) Get(ctx context.Context, requestID string) (store.AsyncRequest, error) {
@@ -182,7 +184,7 @@ func (q *Queue) Get(ctx context.Context, requestID string) (store.AsyncRequest, 
 // attempt first; a final one stays as it is).
 func (q *Queue) Cancel(ctx context.Context, r store.AsyncRequest) (store.AsyncRequest, error) {
 	if r.State != store.AsyncQueued && r.State != store.AsyncRetrying {
-		return r, fmt.Errorf("%w: it is %s; only queued and retrying requests can be cancelled", ErrWrongState, r.State)
+		return r, &StateError{Msg: fmt.Sprintf("The request is %s; only queued and retrying requests can be cancelled", r.State)}
 	}
 	now := q.now()
 	next := finish(r, store.AsyncCancelled, now)
@@ -194,7 +196,7 @@ func (q *Queue) Cancel(ctx context.Context, r store.AsyncRequest) (store.AsyncRe
 // and window; its history and attempt count go on.
 func (q *Queue) Replay(ctx context.Context, r store.AsyncRequest) (store.AsyncRequest, error) {
 	if r.State != store.AsyncDead && r.State != store.AsyncFailed {
-		return r, fmt.Errorf("%w: it is %s; only dead and failed requests can be replayed", ErrWrongState, r.State)
+		return r, &StateError{Msg: fmt.Sprintf("The request is %s; only dead and failed requests can be replayed", r.State)}
 	}
 	now := q.now()
 	next := r

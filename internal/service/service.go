@@ -61,6 +61,9 @@ type Deps struct {
 	Changed func(ctx context.Context) error
 	// Tester runs target connection tests; nil answers 503.
 	Tester Tester
+	// Async reads, cancels and replays async requests; nil answers 503 on
+	// those routes.
+	Async AsyncRequests
 	// Password sets the argon2id cost of new password hashes (zero value:
 	// DefaultPasswordParams).
 	Password PasswordParams
@@ -76,6 +79,7 @@ type Service struct {
 	log     *slog.Logger
 	changed func(ctx context.Context) error
 	tester  Tester
+	async   AsyncRequests
 	pw      PasswordParams
 }
 
@@ -90,6 +94,7 @@ func New(d Deps) *Service {
 		log:     d.Logger,
 		changed: d.Changed,
 		tester:  d.Tester,
+		async:   d.Async,
 		pw:      d.Password,
 	}
 	if s.now == nil {
