@@ -2,11 +2,12 @@ package async
 
 import (
 	"context"
-	"math/rand/v2"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/id"
@@ -55,11 +56,11 @@ type Deps struct {
 // Queue accepts, delivers and maintains async requests. Start it before
 // use; Stop ends its workers.
 type Queue struct {
-	d     Deps
-	o     Options
-	log   *slog.Logger
-	now   func() time.Time
-	node  string // lease owner name of this process
+	d      Deps
+	o      Options
+	log    *slog.Logger
+	now    func() time.Time
+	node   string // lease owner name of this process
 	accept chan *pending
 
 	wake     chan struct{} // a request may be due now
@@ -70,6 +71,9 @@ type Queue struct {
 	slots    map[string]chan struct{} // proxy id → delivery slots
 	// int64n draws the retry jitter (math/rand/v2's Int64N).
 	int64n func(int64) int64
+
+	// finished counts outcomes this node stored (for benchmarks and tests).
+	finished atomic.Int64
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the loops
@@ -217,6 +221,9 @@ func (q *Queue) update(ctx context.Context, prev, next store.AsyncRequest) (stor
 		return prev, err
 	}
 	next.Version++
+	if next.ProcessedAt != nil && prev.ProcessedAt == nil {
+		q.finished.Add(1)
+	}
 	q.observe(next)
 	if next.Callback.State == store.CallbackPending {
 		poke(q.cbWake)

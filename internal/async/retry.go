@@ -2,7 +2,7 @@ package async
 
 import (
 	"fmt"
-		"net/http"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
