@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/store"
 	"github.com/keyway-dev/keyway/internal/store/postgres"
 	"github.com/keyway-dev/keyway/internal/store/sqlite"
+	"github.com/keyway-dev/keyway/internal/web"
 )
 
 // App is a running keyway node.
@@ -86,7 +88,9 @@ func (a *App) Start(ctx context.Context) error {
 	if a.keyring, err = a.loadKeyring(ctx); err != nil {
 		return err
 	}
-	a.build()
+	if err := a.build(); err != nil {
+		return err
+	}
 	if err := a.bootstrap(ctx); err != nil {
 		return err
 	}
@@ -100,7 +104,7 @@ func (a *App) Start(ctx context.Context) error {
 	return a.listen()
 }
 
-func (a *App) build() {
+func (a *App) build() error {
 	policy := a.cfg.EgressPolicy()
 	a.snaps = snapshot.New(snapshot.Deps{
 		Loader: a.store,
@@ -144,8 +148,18 @@ func (a *App) build() {
 		MaxHeaderBytes:    a.cfg.Limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
+	dash, err := web.New(web.Deps{
+		Service:        a.svc,
+		Keyring:        a.keyring,
+		Logger:         a.log.With(slog.String("component", "dashboard")),
+		SecureCookies:  a.cfg.TLS.Admin.Enabled() || strings.HasPrefix(a.cfg.AdminPublicURL, "https://"),
+		TrustedProxies: a.cfg.TrustedProxyPrefixes(),
+	})
+	if err != nil {
+		return fmt.Errorf("building dashboard: %w", err)
+	}
 	a.adminSrv = &http.Server{
-		Handler:           a.adminHandler(),
+		Handler:           a.adminHandler(dash),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -153,12 +167,18 @@ func (a *App) build() {
 		MaxHeaderBytes:    a.cfg.Limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
+	return nil
 }
 
-// adminHandler serves the Core API plus health endpoints.
-func (a *App) adminHandler() http.Handler {
+// adminHandler serves the Core API under its prefixes, health endpoints,
+// and the dashboard everywhere else.
+func (a *App) adminHandler(dash http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", api.New(a.svc, a.log.With(slog.String("component", "api"))))
+	mux.Handle("/", dash)
+	core := api.New(a.svc, a.log.With(slog.String("component", "api")))
+	for _, p := range api.Prefixes() {
+		mux.Handle(p, core)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { health(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
