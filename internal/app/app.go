@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/api"
+	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/auth"
 	"github.com/keyway-dev/keyway/internal/config"
 	"github.com/keyway-dev/keyway/internal/dataplane"
@@ -45,6 +46,7 @@ type App struct {
 	svc     *service.Service
 	tokens  *inject.Registry
 	keySets *auth.KeySets
+	queue   *async.Queue
 
 	proxySrv, adminSrv *http.Server
 	proxyLn, adminLn   net.Listener
@@ -98,6 +100,9 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.snaps.Start(ctx); err != nil {
 		return err
 	}
+	if err := a.queue.Start(ctx); err != nil {
+		return err
+	}
 	a.watchChanges()
 	return a.listen()
 }
@@ -116,6 +121,7 @@ func (a *App) build() error {
 		Tokens:  a.tokens,
 		KeySets: a.keySets,
 	})
+	a.queue = a.buildAsync()
 	regions := make([]service.Region, len(a.cfg.Regions))
 	for i, r := range a.cfg.Regions {
 		regions[i] = service.Region{ID: r.ID, Name: r.Name, Latitude: r.Latitude, Longitude: r.Longitude, PublicURL: r.PublicURL}
@@ -130,6 +136,7 @@ func (a *App) build() error {
 		Tester:         testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
 		OAuth2:         inject.Flow{Client: egress.NewClient(policy, tokenCallTimeout)},
 		AdminPublicURL: a.cfg.AdminPublicURL,
+		Async:          a.queue,
 	})
 	dp := dataplane.New(a.snaps, dataplane.Options{
 		HeaderPrefix:   a.cfg.HeaderPrefix,
@@ -137,6 +144,9 @@ func (a *App) build() error {
 		ServeRegions:   a.cfg.ServeRegions,
 		TrustedProxies: a.cfg.TrustedProxyPrefixes(),
 		AccessLog:      a.cfg.Log.AccessLog,
+		Async:          a.queue,
+		AsyncMaxBody:   a.cfg.Async.MaxBodyBytes,
+		PublicURLs:     a.publicURLs(),
 		Logger:         a.log.With(slog.String("component", "dataplane")),
 	})
 	a.proxySrv = &http.Server{
@@ -264,6 +274,9 @@ func (a *App) Stop() {
 			}()
 		}
 		wg.Wait()
+		if a.queue != nil {
+			a.queue.Stop() // after the listeners: no accept is waiting any more
+		}
 		if a.stopWatch != nil {
 			a.stopWatch()
 			<-a.watchDone

@@ -66,6 +66,9 @@ type Deps struct {
 	// oauth2 authorization_code credentials.
 	OAuth2         OAuth2Flow
 	AdminPublicURL string
+	// Async reads, cancels and replays async requests; nil answers 503 on
+	// those routes.
+	Async AsyncRequests
 	// Password sets the argon2id cost of new password hashes (zero value:
 	// DefaultPasswordParams).
 	Password PasswordParams
@@ -84,6 +87,7 @@ type Service struct {
 	pw       PasswordParams
 	flow     OAuth2Flow
 	adminURL string
+	async    AsyncRequests
 }
 
 // New builds a Service from its dependencies.
@@ -100,6 +104,7 @@ func New(d Deps) *Service {
 		pw:       d.Password,
 		flow:     d.OAuth2,
 		adminURL: d.AdminPublicURL,
+		async:    d.Async,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -81,6 +81,8 @@ func (b *builder) proxy(p *store.Proxy, creds map[string]*store.Credential, targ
 		TargetCredentialID: p.TargetCredentialID, Target: targets[p.TargetID],
 		MaxPerMinute: p.MaxRequestsPerMinute, MaxPerDay: p.MaxRequestsPerDay,
 		CorsOrigins: p.CorsOrigins,
+		Async: AsyncSettings{MaxRetries: p.AsyncMaxRetries, RetryWindowSeconds: p.AsyncRetryWindowSeconds,
+			AttemptTimeoutSeconds: p.AsyncAttemptTimeoutSeconds, CallbackOrigins: p.AsyncCallbackOrigins},
 	}
 	if c := creds[p.ProxyCredentialID]; c != nil {
 		out.Caller = b.caller(c)

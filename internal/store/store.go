@@ -274,6 +274,8 @@ type Store interface {
 	// SnapshotLoad reads everything the data plane needs, consistently, with
 	// the change version it reflects.
 	SnapshotLoad(ctx context.Context) (SnapshotData, error)
+
+	Async
 }
 
 // SnapshotData is the configuration the data plane serves from.

@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CredentialTokenLeaseRace", func(t *testing.T, s store.Store) { testCredentialTokenLeaseRace(t, []store.Store{s}) }},
 		{"OAuth2AuthorizationTakeRace", func(t *testing.T, s store.Store) { testOAuth2AuthorizationTakeRace(t, []store.Store{s}) }},
 	}
+	tests = append(tests, asyncTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
