@@ -68,6 +68,7 @@ const (
 func (s *server) table() []route {
 	return concat(
 		s.coreRoutes(),
+		s.asyncRoutes(),
 		s.policyRoutes(),
 	)
 }

@@ -14,14 +14,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/api"
+	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/auth"
 	"github.com/keyway-dev/keyway/internal/config"
 	"github.com/keyway-dev/keyway/internal/dataplane"
 	"github.com/keyway-dev/keyway/internal/egress"
+	"github.com/keyway-dev/keyway/internal/inject"
 	"github.com/keyway-dev/keyway/internal/limits"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
@@ -29,6 +32,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/store"
 	"github.com/keyway-dev/keyway/internal/store/postgres"
 	"github.com/keyway-dev/keyway/internal/store/sqlite"
+	"github.com/keyway-dev/keyway/internal/web"
 )
 
 // App is a running keyway node.
@@ -41,6 +45,9 @@ type App struct {
 	keyring *seal.Keyring
 	snaps   *snapshot.Manager
 	svc     *service.Service
+	tokens  *inject.Registry
+	keySets *auth.KeySets
+	queue   *async.Queue
 	limiter *limits.Local
 
 	proxySrv, adminSrv *http.Server
@@ -86,7 +93,9 @@ func (a *App) Start(ctx context.Context) error {
 	if a.keyring, err = a.loadKeyring(ctx); err != nil {
 		return err
 	}
-	a.build()
+	if err := a.build(); err != nil {
+		return err
+	}
 	if err := a.bootstrap(ctx); err != nil {
 		return err
 	}
@@ -96,12 +105,16 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.limiter.Start(ctx); err != nil {
 		return fmt.Errorf("loading usage counters: %w", err)
 	}
+	if err := a.queue.Start(ctx); err != nil {
+		return err
+	}
 	a.watchChanges()
 	return a.listen()
 }
 
-func (a *App) build() {
+func (a *App) build() error {
 	policy := a.cfg.EgressPolicy()
+	a.buildCredentialFlows(policy)
 	a.snaps = snapshot.New(snapshot.Deps{
 		Loader: a.store,
 		Opener: a.keyring,
@@ -109,25 +122,31 @@ func (a *App) build() {
 		Transports: func(o snapshot.TransportOptions) (http.RoundTripper, error) {
 			return egress.NewH1Transport(policy, egress.TransportOptions{ResponseHeaderTimeout: o.ResponseHeaderTimeout, IdleTimeout: o.IdleTimeout, CAPEM: o.CAPEM, ServerName: o.ServerName})
 		},
-		Logger: a.log.With(slog.String("component", "snapshot")),
+		Logger:  a.log.With(slog.String("component", "snapshot")),
+		Tokens:  a.tokens,
+		KeySets: a.keySets,
 	})
 	// On PostgreSQL several nodes share the counters: leases keep them
 	// under every limit together, and usage is read from the shared rows.
 	a.limiter = limits.NewLocal(limits.LocalOptions{Persister: a.store, Logger: a.log.With(slog.String("component", "limits")),
 		SharedUsage: a.cfg.DatabaseKind() == config.DatabasePostgres})
+	a.queue = a.buildAsync()
 	regions := make([]service.Region, len(a.cfg.Regions))
 	for i, r := range a.cfg.Regions {
 		regions[i] = service.Region{ID: r.ID, Name: r.Name, Latitude: r.Latitude, Longitude: r.Longitude, PublicURL: r.PublicURL}
 	}
 	a.svc = service.New(service.Deps{
-		Store:    a.store,
-		Keyring:  a.keyring,
-		Regions:  regions,
-		URLCheck: policy,
-		Logger:   a.log.With(slog.String("component", "service")),
-		Changed:  a.snaps.Refresh,
-		Tester:   testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
-		Usage:    a.limiter,
+		Store:          a.store,
+		Keyring:        a.keyring,
+		Regions:        regions,
+		URLCheck:       policy,
+		Logger:         a.log.With(slog.String("component", "service")),
+		Changed:        a.snaps.Refresh,
+		Tester:         testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
+		OAuth2:         inject.Flow{Client: egress.NewClient(policy, tokenCallTimeout)},
+		AdminPublicURL: a.cfg.AdminPublicURL,
+		Async:          a.queue,
+		Usage:          a.limiter,
 	})
 	dp := dataplane.New(a.snaps, dataplane.Options{
 		HeaderPrefix:   a.cfg.HeaderPrefix,
@@ -135,6 +154,9 @@ func (a *App) build() {
 		ServeRegions:   a.cfg.ServeRegions,
 		TrustedProxies: a.cfg.TrustedProxyPrefixes(),
 		AccessLog:      a.cfg.Log.AccessLog,
+		Async:          a.queue,
+		AsyncMaxBody:   a.cfg.Async.MaxBodyBytes,
+		PublicURLs:     a.publicURLs(),
 		Logger:         a.log.With(slog.String("component", "dataplane")),
 
 		Counter:             a.limiter,
@@ -147,8 +169,18 @@ func (a *App) build() {
 		MaxHeaderBytes:    a.cfg.Limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
+	dash, err := web.New(web.Deps{
+		Service:        a.svc,
+		Keyring:        a.keyring,
+		Logger:         a.log.With(slog.String("component", "dashboard")),
+		SecureCookies:  a.cfg.TLS.Admin.Enabled() || strings.HasPrefix(a.cfg.AdminPublicURL, "https://"),
+		TrustedProxies: a.cfg.TrustedProxyPrefixes(),
+	})
+	if err != nil {
+		return fmt.Errorf("building dashboard: %w", err)
+	}
 	a.adminSrv = &http.Server{
-		Handler:           a.adminHandler(),
+		Handler:           a.adminHandler(dash),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -156,12 +188,19 @@ func (a *App) build() {
 		MaxHeaderBytes:    a.cfg.Limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
+	return nil
 }
 
-// adminHandler serves the Core API plus health endpoints.
-func (a *App) adminHandler() http.Handler {
+// adminHandler serves the Core API under its prefixes, health endpoints,
+// and the dashboard everywhere else.
+func (a *App) adminHandler(dash http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", api.New(a.svc, a.log.With(slog.String("component", "api"))))
+	mux.Handle("/", dash)
+	core := api.New(a.svc, a.log.With(slog.String("component", "api")))
+	for _, p := range api.Prefixes() {
+		mux.Handle(p, core)
+	}
+	mux.Handle("GET "+service.CallbackPath, api.OAuth2Callback(a.svc, a.log.With(slog.String("component", "oauth2"))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { health(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -248,8 +287,11 @@ func (a *App) Stop() {
 			}()
 		}
 		wg.Wait()
+		if a.queue != nil {
+			a.queue.Stop() // after the listeners: no accept is waiting any more
+		}
 		if a.limiter != nil {
-			a.limiter.Stop() // exact counts, unused leases returned
+			a.limiter.Stop() // after deliveries: exact counts, unused leases returned
 		}
 		if a.stopWatch != nil {
 			a.stopWatch()
@@ -257,6 +299,9 @@ func (a *App) Stop() {
 		}
 		if a.snaps != nil {
 			a.snaps.Stop()
+		}
+		if a.tokens != nil {
+			a.tokens.Close()
 		}
 		if a.store != nil {
 			if err := a.store.Close(); err != nil {

@@ -92,6 +92,8 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// ShutdownTimeout bounds the graceful drain of in-flight work.
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+	// Async tunes the async queue.
+	Async Async `yaml:"async"`
 
 	// origin maps a setting key to the environment variable or flag that
 	// last set it, so validation messages name what the operator typed.
@@ -189,6 +191,7 @@ func Default() *Config {
 			BodyInspectionBytes: DefaultBodyInspectionBytes},
 		HeaderPrefix:    DefaultHeaderPrefix,
 		Log:             Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		Async:           defaultAsync(),
 		ShutdownTimeout: DefaultShutdownTimeout,
 		Database:        Database{MaxConns: DefaultDBMaxConns, StatementTimeout: DefaultStatementTimeout},
 	}

@@ -63,7 +63,7 @@ func (h *Handler) enforce(w http.ResponseWriter, r *http.Request, ex *exchange, 
 		h.fail(w, r, ex, denied(v))
 		return false
 	}
-	if pol.Plan != nil && !h.admit(w, r, ex, run) {
+	if pol.Plan != nil && !h.count(w, r, ex, run) {
 		return false
 	}
 	run.wantBody = pol.Filters != nil
@@ -113,8 +113,8 @@ func (h *Handler) inspectBody(r *http.Request, req *rules.Request) (failure, boo
 	return failure{}, true
 }
 
-// admit counts the request against the proxy's rate limits and meters.
-func (h *Handler) admit(w http.ResponseWriter, r *http.Request, ex *exchange, run *policyRun) bool {
+// count counts the request against the proxy's rate limits and meters.
+func (h *Handler) count(w http.ResponseWriter, r *http.Request, ex *exchange, run *policyRun) bool {
 	a := run.pol.Plan.Admission(&run.req)
 	run.values = a.Values
 	if len(a.Entries) == 0 {

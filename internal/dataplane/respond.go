@@ -38,21 +38,23 @@ const statusClientClosed = 499
 // headerNames are the diagnostic header names for the configured prefix,
 // canonicalised once.
 type headerNames struct {
-	prefix    string // canonical form, e.g. "Requestrocket-"
-	code      string
-	message   string
-	warning   string
-	requestID string
+	prefix      string // canonical form, e.g. "Requestrocket-"
+	code        string
+	message     string
+	warning     string
+	requestID   string
+	callbackURL string
 }
 
 func newHeaderNames(prefix string) headerNames {
 	c := func(s string) string { return http.CanonicalHeaderKey(prefix + s) }
 	return headerNames{
-		prefix:    http.CanonicalHeaderKey(prefix + "x")[:len(prefix)],
-		code:      c("proxy-code"),
-		message:   c("proxy-message"),
-		warning:   c("proxy-warning"),
-		requestID: c("request-id"),
+		prefix:      http.CanonicalHeaderKey(prefix + "x")[:len(prefix)],
+		code:        c("proxy-code"),
+		message:     c("proxy-message"),
+		warning:     c("proxy-warning"),
+		requestID:   c("request-id"),
+		callbackURL: c("callback-url"),
 	}
 }
 

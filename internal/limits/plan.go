@@ -131,8 +131,13 @@ func (p *Plan) ValueMeters(mask uint64, fn func(m *Meter)) {
 	}
 }
 
+// Adder adds to counters (every Counter is one).
+type Adder interface {
+	Add(key Key, value float64, now time.Time)
+}
+
 // AddValue records a response value in every window of the meter.
-func AddValue(c Counter, m *Meter, v float64, now time.Time) {
+func AddValue(c Adder, m *Meter, v float64, now time.Time) {
 	for _, w := range Windows {
 		c.Add(Key{m.subject, w}, v, now)
 	}
