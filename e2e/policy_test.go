@@ -253,3 +253,48 @@ func TestMetersEndToEnd(t *testing.T) {
 		t.Error("usage of a deleted proxy's meter")
 	}
 }
+
+// TestAsyncPolicyEndToEnd: async submits pass the same rules, limits and
+// request-count meters as sync calls; filters and response_value meters
+// apply to the stored answer at delivery.
+func TestAsyncPolicyEndToEnd(t *testing.T) {
+	t.Parallel()
+	if now := time.Now().UTC(); now.Add(2*time.Minute).Day() != now.Day() {
+		t.Skip("too close to midnight UTC: the day window would roll over during the test")
+	}
+	up := policyUpstream(t)
+	n := startNode(t, nodeOptions{})
+	c := ctx(t)
+	s := n.newProxy(up.URL, "vendor-key")
+	p := s.Proxy.ID
+	if _, err := n.API.UpdateProxy(c, "default", p, client.ProxyInput{"proxyMaxRequestsPerDay": 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.API.CreateRule(c, "default", client.OwnerProxies, p, client.RuleInput{"effect": "deny", "methods": []string{"DELETE"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.API.CreateFilter(c, "default", client.OwnerProxies, p, client.FilterInput{"filterAction": "retain", "filterPaths": []string{"path", "usage"}}); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := n.API.CreateMeter(c, "default", p, client.MeterInput{"meterName": "tokens", "meterType": "response_value",
+		"extraction": map[string]any{"location": "body", "path": "usage.total_tokens"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := n.call("DELETE", "/async/"+p+"/v1/x", s.CallerKey, nil)
+	wantCode(t, resp, body, 403, "proxy-access-denied")
+	id, resp, out := n.submit(t, s, "/v1/chat", `{"model":"x"}`)
+	wantCode(t, resp, toJSON(out), 202, "proxy-access-granted")
+	r := n.waitState(t, p, id, 20*time.Second, "succeeded")
+	if r.Response == nil || strings.TrimSpace(r.Response.Body) != `{"path":"/v1/chat","usage":{"total_tokens":60}}` {
+		t.Fatalf("stored answer %+v", r.Response)
+	}
+	usage, err := n.API.MeterUsage(c, "default", p, tokens.ID)
+	if err != nil || usage[3].Used != 60 {
+		t.Errorf("tokens %+v %v", usage, err)
+	}
+	resp, body = n.call("GET", "/api/"+p+"/v1/x", s.CallerKey, nil) // the second of 2 per day
+	wantCode(t, resp, body, 200, "proxy-access-granted")
+	_, resp, out = n.submit(t, s, "/v1/chat", `{}`)
+	wantCode(t, resp, toJSON(out), 429, "rate-limit-exceeded")
+}
