@@ -167,8 +167,11 @@ type Proxy struct {
 	CorsOrigins                []string
 	// WebhookSecretSealed is the sealed whsec_… secret that signs callbacks.
 	WebhookSecretSealed []byte
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// LogBodies captures request and response bodies (size-limited) in the
+	// request log.
+	LogBodies bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // ProxyListParams filters and orders ProxyList.
@@ -268,6 +271,8 @@ type Store interface {
 	// SnapshotLoad reads everything the data plane needs, consistently, with
 	// the change version it reflects.
 	SnapshotLoad(ctx context.Context) (SnapshotData, error)
+
+	Monitoring
 }
 
 // SnapshotData is the configuration the data plane serves from.

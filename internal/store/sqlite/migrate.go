@@ -167,7 +167,10 @@ func revertLatest(ctx context.Context, tx *sql.Tx) (int, error) {
 	if latest == 0 {
 		return 0, nil
 	}
-	m := migrations[latest-1]
+	m, ok := migrationByVersion(latest)
+	if !ok {
+		return 0, fmt.Errorf("%w: database has migration %d, which this binary does not ship", ErrSchemaTooNew, latest)
+	}
 	if _, err := tx.ExecContext(ctx, m.down); err != nil {
 		return 0, fmt.Errorf("reverting migration %04d_%s: %w", m.version, m.name, err)
 	}
@@ -243,7 +246,7 @@ func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]time.Time, error)
 func checkKnown(state map[int]time.Time) error {
 	var unknown []int
 	for v := range state {
-		if v < 1 || v > len(migrations) {
+		if _, ok := migrationByVersion(v); !ok {
 			unknown = append(unknown, v)
 		}
 	}
@@ -251,8 +254,18 @@ func checkKnown(state map[int]time.Time) error {
 		return nil
 	}
 	sort.Ints(unknown)
-	return fmt.Errorf("%w: database has migration %d, newer than this binary (latest %d)",
-		ErrSchemaTooNew, unknown[len(unknown)-1], len(migrations))
+	return fmt.Errorf("%w: database has migration %d, which this binary does not ship (latest %d)",
+		ErrSchemaTooNew, unknown[len(unknown)-1], migrations[len(migrations)-1].version)
+}
+
+// migrationByVersion finds a shipped migration; versions may have gaps.
+func migrationByVersion(v int) (migration, bool) {
+	for _, m := range migrations {
+		if m.version == v {
+			return m, true
+		}
+	}
+	return migration{}, false
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer keyway; this

@@ -136,8 +136,8 @@ func TestMigrateUpDownUp(t *testing.T) {
 	}
 	defer s.Close()
 	all := make([]int, len(migrations))
-	for i := range all {
-		all[i] = i + 1
+	for i, m := range migrations {
+		all[i] = m.version // versions may have gaps
 	}
 
 	st, err := s.MigrationStatus(ctx)
