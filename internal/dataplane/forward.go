@@ -22,11 +22,14 @@ var (
 // forward hands the request to the reverse proxy with the exchange as its
 // context, so an idle upstream body can be cancelled.
 func (h *Handler) forward(w http.ResponseWriter, r *http.Request, ex *exchange) {
-	ctx, cancel := context.WithCancelCause(r.Context())
+	ctx, cancel := context.WithCancelCause(ex.Context)
 	ex.Context = ctx
 	ex.cancel = func() { cancel(errIdleTimeout) }
 	defer cancel(nil)
 	out := r.WithContext(ex)
+	if ex.proxy.LogBodies && h.o.Recorder != nil {
+		ex.reqBody, ex.respBody = h.o.Recorder.NewCapture(), h.o.Recorder.NewCapture()
+	}
 	if r.Body != nil && r.Body != http.NoBody {
 		out.Body = &limitedBody{rc: r.Body, remaining: h.o.MaxRequestBody, ex: ex}
 	}
@@ -74,6 +77,7 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 		out.Header[k] = v
 	}
 	ex.applier.Apply(out)
+	h.propagate(ex, out)
 }
 
 // stripCredentialParam removes every Authorization query parameter and
@@ -110,6 +114,7 @@ func (d dispatch) RoundTrip(r *http.Request) (*http.Response, error) {
 func (h *Handler) modifyResponse(resp *http.Response) error {
 	ex := exchangeFrom(resp.Request.Context())
 	ex.headersAt = h.now()
+	h.endUpstream(ex, resp.StatusCode, nil)
 	t := ex.proxy.Target
 	if t.MaxResponseBytes > 0 && resp.ContentLength > t.MaxResponseBytes {
 		ex.mu.Lock()
@@ -119,8 +124,8 @@ func (h *Handler) modifyResponse(resp *http.Response) error {
 	}
 	h.h.stripIncoming(resp.Header)
 	ex.status = resp.StatusCode
-	ex.code = codeGranted
-	h.setDiagnostics(resp.Header, ex, "Proxy authentication successful")
+	ex.code, ex.msg = codeGranted, auth.OK.Message()
+	h.setDiagnostics(resp.Header, ex, ex.msg)
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		resp.Body = newUpstreamBody(resp.Body, ex, t.MaxResponseBytes, t.IdleTimeout)
 	}
@@ -143,6 +148,9 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.rc.Read(p)
 	b.remaining -= int64(n)
+	if b.ex.reqBody != nil && n > 0 {
+		b.ex.reqBody.Keep(p[:n])
+	}
 	if b.remaining < 0 {
 		b.ex.mu.Lock()
 		b.ex.bodyTooLarge = true
@@ -178,6 +186,9 @@ func (b *upstreamBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.rc.Read(p)
 	b.timer.Stop()
+	if b.ex.respBody != nil && n > 0 {
+		b.ex.respBody.Keep(p[:n])
+	}
 	if b.limit > 0 && b.read+int64(n) > b.limit {
 		// deliver what fits, then abort the stream
 		n = int(b.limit - b.read)

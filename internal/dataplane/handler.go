@@ -15,10 +15,13 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/keyway-dev/keyway/internal/auth"
 	"github.com/keyway-dev/keyway/internal/id"
 	"github.com/keyway-dev/keyway/internal/inject"
 	"github.com/keyway-dev/keyway/internal/snapshot"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 // Snapshots gives the current snapshot (snapshot.Manager).
@@ -38,8 +41,21 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// AccessLog writes one log line per request.
 	AccessLog bool
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Recorder receives every finished request of a known proxy (request
+	// log, rollups, metrics); nil records nothing.
+	Recorder Recorder
+	// Tracing, when set, continues the caller's trace with spans for the
+	// pipeline stages; when nil keyway still passes a W3C traceparent to
+	// the target (the caller's, or a new one).
+	Tracing *telemetry.Tracing
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Recorder takes finished requests (telemetry.Recorder).
+type Recorder interface {
+	Record(ev *telemetry.Event)
+	NewCapture() *telemetry.Capture
 }
 
 // Handler is the data-plane http.Handler.
@@ -107,7 +123,10 @@ func (h *Handler) newRequestID() string { return id.New(id.Request) }
 func (h *Handler) serveProxy(w http.ResponseWriter, r *http.Request, path string) {
 	ex := newExchange(r, h.now(), h.newRequestID())
 	proxyID, rest, _ := splitProxyPath(path, "/api/")
+	ex.rest = rest
+	h.startTrace(ex, r)
 	if err := checkTargetPath(rest); err != nil {
+		ex.proxy = h.snaps.Current().Proxy(proxyID)
 		h.fail(w, r, ex, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Bad target path: " + err.Error()})
 		return
 	}
@@ -127,20 +146,27 @@ func (h *Handler) serveProxy(w http.ResponseWriter, r *http.Request, path string
 		return
 	}
 	ex.proxy = p
-	presented, outcome := auth.Extract(r)
-	if outcome == auth.OK {
-		if p.Caller == nil {
-			outcome = auth.Invalid
-		} else {
-			outcome = p.Caller.Verify(presented, ex.start)
-		}
-	}
-	if outcome != auth.OK {
+	if outcome := h.authenticate(ex, r); outcome != auth.OK {
 		h.deny(w, r, ex, ip, outcome)
 		return
 	}
-	ex.presented = presented
 	h.serveAuthenticated(w, r, ex, rest)
+}
+
+// authenticate checks the caller's proxy credential. What the caller
+// presented is kept even when it is wrong, so the request log can redact it.
+func (h *Handler) authenticate(ex *exchange, r *http.Request) auth.Outcome {
+	end := h.stage(ex, "keyway.authenticate")
+	defer end()
+	presented, outcome := auth.Extract(r)
+	ex.presented = presented
+	if outcome != auth.OK {
+		return outcome
+	}
+	if ex.proxy.Caller == nil {
+		return auth.Invalid
+	}
+	return ex.proxy.Caller.Verify(presented, ex.start)
 }
 
 // serveAuthenticated runs the pipeline after the caller is known.
@@ -162,14 +188,15 @@ func (h *Handler) serveAuthenticated(w http.ResponseWriter, r *http.Request, ex 
 		h.fail(w, r, ex, requestTooLarge(h.o.MaxRequestBody))
 		return
 	}
-	applier, err := p.Injector.Prepare(r.Context())
+	endStage := h.stage(ex, "keyway.credential")
+	applier, err := p.Injector.Prepare(ex)
+	endStage()
 	if err != nil {
 		h.log.Warn("target credential unavailable", slog.String("proxy", p.ID), slog.String("error", err.Error()))
 		h.fail(w, r, ex, failure{status: http.StatusBadGateway, code: codeTargetAuthFailed, msg: "keyway could not obtain a credential for the target"})
 		return
 	}
 	ex.applier = applier
-	ex.rest = rest
 	h.forward(w, r, ex)
 }
 
@@ -201,6 +228,17 @@ type exchange struct {
 	headersAt time.Time
 	status    int
 	code      string
+	msg       string
+	// ruleID names the rule that decided the request, for the log.
+	ruleID string
+	// traceID is the W3C trace id the request was forwarded with;
+	// traceparent is the header value keyway generated, if it did.
+	traceID     string
+	traceparent string
+	span        trace.Span // nil when tracing is off
+	upSpan      trace.Span
+	// reqBody and respBody capture bodies for the request log.
+	reqBody, respBody *telemetry.Capture
 
 	mu           sync.Mutex
 	bodyTooLarge bool

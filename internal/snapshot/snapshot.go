@@ -6,6 +6,7 @@ package snapshot
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,20 @@ func (s *Snapshot) Proxy(id string) *Proxy {
 		return nil
 	}
 	return s.proxies[id]
+}
+
+// ProxyIDs lists the proxies' ids in ascending order (ids are
+// time-ordered, so oldest first).
+func (s *Snapshot) ProxyIDs() []string {
+	if s == nil {
+		return nil
+	}
+	out := make([]string, 0, len(s.proxies))
+	for id := range s.proxies {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Len is the number of proxies.
@@ -55,6 +70,8 @@ type Proxy struct {
 	Broken string
 	// Redact lists secret values that must never reach logs or stored answers.
 	Redact []string
+	// LogBodies captures request and response bodies in the request log.
+	LogBodies bool
 }
 
 // AllowsOrigin reports whether a browser origin may call the proxy.

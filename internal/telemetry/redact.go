@@ -1,0 +1,217 @@
+package telemetry
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/keyway-dev/keyway/internal/store"
+)
+
+// Redacted replaces every secret value in the request log.
+const Redacted = "[redacted]"
+
+// DefaultSensitiveHeaders are always redacted by name, besides the
+// configured ones and the headers an injected credential sets.
+var DefaultSensitiveHeaders = []string{
+	"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key", "X-Auth-Token",
+	"X-Access-Token", "X-Amz-Security-Token", "X-Csrf-Token",
+}
+
+// DefaultSensitiveParams are always redacted by name (case-insensitive),
+// besides the configured ones; Authorization is the proxy credential.
+var DefaultSensitiveParams = []string{
+	"authorization", "access_token", "api_key", "apikey", "key", "token", "password", "secret",
+	"client_secret", "refresh_token", "signature", "sig", "x-amz-signature", "x-amz-security-token",
+}
+
+// Bounds of what one entry keeps, so a hostile request cannot make rows huge.
+const (
+	maxLoggedHeaders = 100
+	maxValueBytes    = 2048
+	maxPathBytes     = 4096
+)
+
+// Redactor turns events into request log entries without secrets: the
+// caller's proxy credential, the values of injected credentials (even when
+// a caller or target repeats them), headers named like an injected
+// credential's, and the configured sensitive headers and query parameters.
+type Redactor struct {
+	headers map[string]bool // canonical header names
+	params  map[string]bool // lower-case parameter names
+	// bodyBytes is how much of a captured body an entry keeps.
+	bodyBytes int
+}
+
+// captureSlack is captured beyond the kept body size so a secret that
+// straddles the cut is still recognised and replaced before cutting.
+const captureSlack = 16 << 10
+
+// NewRedactor adds the given names to the defaults; entries keep at most
+// bodyBytes of a captured body.
+func NewRedactor(sensitiveHeaders, sensitiveParams []string, bodyBytes int) *Redactor {
+	r := &Redactor{headers: map[string]bool{}, params: map[string]bool{}, bodyBytes: bodyBytes}
+	for _, h := range append(append([]string{}, DefaultSensitiveHeaders...), sensitiveHeaders...) {
+		r.headers[http.CanonicalHeaderKey(strings.TrimSpace(h))] = true
+	}
+	for _, p := range append(append([]string{}, DefaultSensitiveParams...), sensitiveParams...) {
+		r.params[strings.ToLower(strings.TrimSpace(p))] = true
+	}
+	return r
+}
+
+// Entry builds the request log entry of ev.
+func (r *Redactor) Entry(ev *Event) store.RequestLog {
+	sc := newScrubber(ev)
+	total, overhead, upstream := ev.durations()
+	e := store.RequestLog{
+		ID: ev.RequestID, ProxyID: ev.Proxy.ID, ClientID: ev.Proxy.ClientID, Kind: "sync", Processed: true,
+		ReceivedAt: ev.Start, SentAt: ev.Sent, ProcessedAt: ev.End, Method: ev.Method,
+		Path:    truncate(sc.text(ev.Path), maxPathBytes),
+		Headers: r.headerMap(ev, sc), Params: r.paramMap(ev.RawQuery, sc),
+		Status: ev.Status, Code: ev.Code, Message: sc.text(ev.Message),
+		DurationUs: total.Microseconds(), OverheadUs: overhead.Microseconds(), UpstreamUs: -1,
+		RuleID: ev.RuleID, TraceID: ev.TraceID,
+	}
+	if upstream >= 0 {
+		e.UpstreamUs = upstream.Microseconds()
+	}
+	e.RequestBody, e.RequestBodyCut = r.body(ev.RequestBody, sc)
+	e.ResponseBody, e.ResponseBodyCut = r.body(ev.ResponseBody, sc)
+	return e
+}
+
+// body scrubs a captured body, then cuts it to the kept size.
+func (r *Redactor) body(c *Capture, sc *scrubber) ([]byte, bool) {
+	if c == nil {
+		return nil, false
+	}
+	b, cut := c.snapshot()
+	b = sc.bytes(b)
+	if len(b) > r.bodyBytes {
+		b, cut = b[:r.bodyBytes], true
+	}
+	return b, cut
+}
+
+// NewCapture returns a Capture for one body of a proxy that logs bodies.
+func (r *Redactor) NewCapture() *Capture { return NewCapture(r.bodyBytes + captureSlack) }
+
+func (r *Redactor) headerMap(ev *Event, sc *scrubber) map[string]string {
+	if len(ev.Header) == 0 {
+		return nil
+	}
+	injected := map[string]bool{}
+	if ev.Proxy.Injector != nil {
+		for _, h := range ev.Proxy.Injector.HeaderNames() {
+			injected[http.CanonicalHeaderKey(h)] = true
+		}
+	}
+	names := make([]string, 0, len(ev.Header))
+	for k := range ev.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out := make(map[string]string, min(len(names), maxLoggedHeaders))
+	for _, k := range names[:min(len(names), maxLoggedHeaders)] {
+		ck := http.CanonicalHeaderKey(k)
+		if r.headers[ck] || injected[ck] {
+			out[ck] = Redacted
+			continue
+		}
+		out[ck] = truncate(sc.text(strings.Join(ev.Header[k], ", ")), maxValueBytes)
+	}
+	return out
+}
+
+func (r *Redactor) paramMap(raw string, sc *scrubber) map[string]string {
+	if raw == "" {
+		return nil
+	}
+	out := map[string]string{}
+	for seg := range strings.SplitSeq(raw, "&") {
+		if seg == "" || len(out) >= maxLoggedHeaders {
+			continue
+		}
+		k, v, _ := strings.Cut(seg, "=")
+		if uk, err := url.QueryUnescape(k); err == nil {
+			k = uk
+		}
+		if uv, err := url.QueryUnescape(v); err == nil {
+			v = uv
+		}
+		k = truncate(sc.text(k), maxValueBytes)
+		if r.params[strings.ToLower(k)] {
+			out[k] = Redacted
+			continue
+		}
+		v = truncate(sc.text(v), maxValueBytes)
+		if prev, ok := out[k]; ok && prev != Redacted {
+			v = prev + "," + v
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// scrubber replaces known secret values, in the forms they may take in a
+// path, query, header or JSON body.
+type scrubber struct{ secrets []string }
+
+func newScrubber(ev *Event) *scrubber {
+	var base []string
+	if len(ev.Presented) >= 4 {
+		base = append(base, ev.Presented)
+		// "Bearer <key>" presents the key too
+		if _, rest, ok := strings.Cut(ev.Presented, " "); ok && len(rest) >= 4 {
+			base = append(base, strings.TrimSpace(rest))
+		}
+	}
+	base = append(base, ev.Proxy.Redact...)
+	sc := &scrubber{}
+	seen := map[string]bool{}
+	for _, s := range base {
+		forms := []string{s, url.QueryEscape(s), url.PathEscape(s)}
+		if j, err := json.Marshal(s); err == nil {
+			forms = append(forms, string(j[1:len(j)-1]))
+		}
+		for _, f := range forms {
+			if len(f) >= 4 && !seen[f] {
+				seen[f] = true
+				sc.secrets = append(sc.secrets, f)
+			}
+		}
+	}
+	// longest first, so a secret containing another is replaced whole
+	sort.Slice(sc.secrets, func(i, j int) bool { return len(sc.secrets[i]) > len(sc.secrets[j]) })
+	return sc
+}
+
+func (s *scrubber) text(v string) string {
+	for _, sec := range s.secrets {
+		if strings.Contains(v, sec) {
+			v = strings.ReplaceAll(v, sec, Redacted)
+		}
+	}
+	return v
+}
+
+func (s *scrubber) bytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return []byte(s.text(string(b)))
+}
+
+// truncate cuts s to at most n bytes on a UTF-8 boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}
