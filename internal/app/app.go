@@ -22,11 +22,13 @@ import (
 	"github.com/keyway-dev/keyway/internal/config"
 	"github.com/keyway-dev/keyway/internal/dataplane"
 	"github.com/keyway-dev/keyway/internal/egress"
+	"github.com/keyway-dev/keyway/internal/notify"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
 	"github.com/keyway-dev/keyway/internal/snapshot"
 	"github.com/keyway-dev/keyway/internal/store"
 	"github.com/keyway-dev/keyway/internal/store/sqlite"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 // App is a running keyway node.
@@ -39,6 +41,12 @@ type App struct {
 	keyring *seal.Keyring
 	snaps   *snapshot.Manager
 	svc     *service.Service
+
+	metrics  *telemetry.Metrics
+	recorder *telemetry.Recorder
+	cleanup  *telemetry.Cleanup
+	tracing  *telemetry.Tracing
+	notifier *notify.Dispatcher
 
 	proxySrv, adminSrv *http.Server
 	proxyLn, adminLn   net.Listener
@@ -79,17 +87,26 @@ func (a *App) Start(ctx context.Context) error {
 	if a.keyring, err = a.loadKeyring(ctx); err != nil {
 		return err
 	}
-	a.build()
+	if a.tracing, err = telemetry.NewTracing(ctx, telemetry.TracingOptions{Endpoint: a.cfg.Tracing.OTLPEndpoint,
+		SampleRatio: a.cfg.Tracing.SampleRatio}); err != nil {
+		return err
+	}
+	if err := a.build(); err != nil {
+		return err
+	}
 	if err := a.bootstrap(ctx); err != nil {
 		return err
 	}
 	if err := a.snaps.Start(ctx); err != nil {
 		return err
 	}
+	if err := a.startMonitoring(ctx); err != nil {
+		return err
+	}
 	return a.listen()
 }
 
-func (a *App) build() {
+func (a *App) build() error {
 	policy := a.cfg.EgressPolicy()
 	a.snaps = snapshot.New(snapshot.Deps{
 		Loader: a.store,
@@ -113,12 +130,17 @@ func (a *App) build() {
 		Changed:  a.snaps.Refresh,
 		Tester:   testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
 	})
+	if err := a.buildMonitoring(policy); err != nil {
+		return err
+	}
 	dp := dataplane.New(a.snaps, dataplane.Options{
 		HeaderPrefix:   a.cfg.HeaderPrefix,
 		MaxRequestBody: a.cfg.Limits.RequestBodyBytes,
 		ServeRegions:   a.cfg.ServeRegions,
 		TrustedProxies: a.cfg.TrustedProxyPrefixes(),
 		AccessLog:      a.cfg.Log.AccessLog,
+		Recorder:       a.recorder,
+		Tracing:        a.tracing,
 		Logger:         a.log.With(slog.String("component", "dataplane")),
 	})
 	a.proxySrv = &http.Server{
@@ -137,12 +159,14 @@ func (a *App) build() {
 		MaxHeaderBytes:    a.cfg.Limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
+	return nil
 }
 
 // adminHandler serves the Core API plus health endpoints.
 func (a *App) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api.New(a.svc, a.log.With(slog.String("component", "api"))))
+	mux.Handle("GET /metrics", a.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { health(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -229,6 +253,7 @@ func (a *App) Stop() {
 			}()
 		}
 		wg.Wait()
+		a.stopMonitoring(ctx)
 		if a.snaps != nil {
 			a.snaps.Stop()
 		}

@@ -158,6 +158,7 @@ func (m *Metrics) SetAsyncSource(f func() AsyncStats) { m.asyncFunc.Store(&f) }
 // observe updates the request instruments; it runs on the hot path.
 func (m *Metrics) observe(proxyID, code string, total, overhead, upstream time.Duration) {
 	s := m.series(proxyID)
+	s.resolve(m)
 	s.count(m, code)
 	s.duration.Observe(total.Seconds())
 	m.overhead.Observe(overhead.Seconds())
@@ -178,12 +179,20 @@ type labelSet struct {
 	folded int
 }
 
-// proxySeries holds one proxy label's instruments, resolved once.
+// proxySeries holds one proxy label's instruments, resolved on first use
+// so that a label without requests (e.g. "other") shows no series.
 type proxySeries struct {
 	label    string
+	once     sync.Once
 	duration prometheus.Observer
 	upstream prometheus.Observer
 	counters [numCodes]atomic.Pointer[prometheus.Counter]
+}
+
+func (s *proxySeries) resolve(m *Metrics) {
+	s.once.Do(func() {
+		s.duration, s.upstream = m.duration.WithLabelValues(s.label), m.upstream.WithLabelValues(s.label)
+	})
 }
 
 func (s *proxySeries) count(m *Metrics, code string) {
@@ -253,9 +262,7 @@ func (m *Metrics) relabel(snap *snapshot.Snapshot) *labelSet {
 	return ls
 }
 
-func (m *Metrics) newSeries(label string) *proxySeries {
-	return &proxySeries{label: label, duration: m.duration.WithLabelValues(label), upstream: m.upstream.WithLabelValues(label)}
-}
+func (m *Metrics) newSeries(label string) *proxySeries { return &proxySeries{label: label} }
 
 func (m *Metrics) deleteSeries(label string) {
 	l := prometheus.Labels{"proxy": label}
