@@ -106,3 +106,13 @@ type Target struct {
 	// and survives snapshot swaps so connection pools stay warm.
 	Transport http.RoundTripper
 }
+
+// NewForTest builds a snapshot of the given proxies, for tests of packages
+// that consume snapshots.
+func NewForTest(version int64, proxies ...*Proxy) *Snapshot {
+	s := &Snapshot{Version: version, BuiltAt: time.Now(), proxies: make(map[string]*Proxy, len(proxies))}
+	for _, p := range proxies {
+		s.proxies[p.ID] = p
+	}
+	return s
+}
