@@ -15,7 +15,8 @@ type Monitoring interface {
 	// RequestLogGet reads one entry of a client's proxy.
 	RequestLogGet(ctx context.Context, clientID, proxyID, id string) (RequestLog, error)
 	// RequestLogList lists a proxy's entries, newest processed first, after
-	// the cursor when one is given.
+	// the cursor when one is given. Captured bodies are left out (nil); read
+	// them with RequestLogGet.
 	RequestLogList(ctx context.Context, p RequestLogListParams) ([]RequestLog, error)
 	// RequestLogCount counts the entries RequestLogList would page through
 	// (ignoring Cursor and Limit), but stops at max+1: a result above max

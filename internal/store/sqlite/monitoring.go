@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/store"
@@ -16,7 +18,9 @@ var monitoringSQL string
 
 // monitoringQueries are the statements of monitoring.sql.
 type monitoringQueries struct {
-	RequestLogUpsert         string
+	RequestLogInsertHead     string
+	RequestLogInsertRow      string
+	RequestLogInsertTail     string
 	RequestLogGet            string
 	RequestLogList           string
 	RequestLogCount          string
@@ -44,22 +48,53 @@ type monitoringQueries struct {
 
 var mq = mustQueries[monitoringQueries]("monitoring.sql", monitoringSQL)
 
-// RequestLogInsert writes a batch in one transaction with one prepared
+// rowsPerInsert is how many entries one INSERT statement writes; a batch
+// uses as many full statements as it can, then one for the rest.
+const rowsPerInsert = 32
+
+// insertSQL is the insert statement for n rows.
+func insertSQL(n int) string {
+	rows := strings.TrimSuffix(strings.Repeat(mq.RequestLogInsertRow+",\n", n), ",\n")
+	return mq.RequestLogInsertHead + "\n" + rows + "\n" + mq.RequestLogInsertTail
+}
+
+var insertFull = insertSQL(rowsPerInsert)
+
+// RequestLogInsert writes a batch in one transaction, many rows per
 // statement: the group commit of the request log writer.
 func (s *Store) RequestLogInsert(ctx context.Context, entries []store.RequestLog) error {
 	if len(entries) == 0 {
 		return nil
 	}
+	args := make([]any, 0, rowsPerInsert*11)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, mq.RequestLogUpsert)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for i := range entries {
-			if _, err := st.ExecContext(ctx, requestLogArgs(&entries[i])...); err != nil {
+		var full *sql.Stmt
+		for len(entries) > 0 {
+			n := min(len(entries), rowsPerInsert)
+			args = args[:0]
+			for i := range entries[:n] {
+				a, err := requestLogArgs(&entries[i])
+				if err != nil {
+					return err
+				}
+				args = append(args, a...)
+			}
+			var err error
+			if n == rowsPerInsert {
+				if full == nil {
+					if full, err = tx.PrepareContext(ctx, insertFull); err != nil {
+						return err
+					}
+					defer full.Close()
+				}
+				_, err = full.ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, insertSQL(n), args...)
+			}
+			if err != nil {
 				return mapErr(err)
 			}
+			entries = entries[n:]
 		}
 		return nil
 	})
@@ -69,14 +104,53 @@ func (s *Store) RequestLogInsert(ctx context.Context, entries []store.RequestLog
 	return nil
 }
 
-func requestLogArgs(e *store.RequestLog) []any {
-	return []any{
-		e.ID, e.ProxyID, e.ClientID, kindOr(e.Kind), e.Processed, stamp(e.ReceivedAt), msOrNull(e.SentAt),
-		stamp(e.ProcessedAt), e.Method, e.Path, stringMap(e.Headers), stringMap(e.Params), int64(e.Status),
-		e.Code, e.Message, e.DurationUs, e.OverheadUs, e.UpstreamUs, e.RuleID, e.TraceID, e.State,
-		int64(e.Attempts), msPtr(e.NextAttemptAt), textOrNull(e.Detail), blob(e.RequestBody),
-		blob(e.ResponseBody), e.RequestBodyCut, e.ResponseBodyCut,
+// logEntry is the JSON of the entry column: every field of a request log
+// entry that is not a column of its own.
+type logEntry struct {
+	Method          string            `json:"method"`
+	Path            string            `json:"path"`
+	Headers         map[string]string `json:"headers,omitempty"`
+	Params          map[string]string `json:"params,omitempty"`
+	ReceivedAt      int64             `json:"receivedAt"`
+	SentAt          int64             `json:"sentAt,omitempty"`
+	Code            string            `json:"code"`
+	Message         string            `json:"message"`
+	DurationUs      int64             `json:"durationUs"`
+	OverheadUs      int64             `json:"overheadUs"`
+	UpstreamUs      int64             `json:"upstreamUs"`
+	RuleID          string            `json:"ruleId,omitempty"`
+	TraceID         string            `json:"traceId,omitempty"`
+	Attempts        int               `json:"attempts,omitempty"`
+	NextAttemptAt   *int64            `json:"nextAttemptAt,omitempty"`
+	Detail          json.RawMessage   `json:"detail,omitempty"`
+	RequestBodyCut  bool              `json:"requestBodyCut,omitempty"`
+	ResponseBodyCut bool              `json:"responseBodyCut,omitempty"`
+}
+
+func requestLogArgs(e *store.RequestLog) ([]any, error) {
+	le := logEntry{Method: e.Method, Path: e.Path, Headers: e.Headers, Params: e.Params,
+		ReceivedAt: stamp(e.ReceivedAt), Code: e.Code, Message: e.Message, DurationUs: e.DurationUs,
+		OverheadUs: e.OverheadUs, UpstreamUs: e.UpstreamUs, RuleID: e.RuleID, TraceID: e.TraceID,
+		Attempts: e.Attempts, RequestBodyCut: e.RequestBodyCut, ResponseBodyCut: e.ResponseBodyCut}
+	if !e.SentAt.IsZero() {
+		le.SentAt = e.SentAt.UnixMilli()
 	}
+	if e.NextAttemptAt != nil {
+		ms := e.NextAttemptAt.UnixMilli()
+		le.NextAttemptAt = &ms
+	}
+	if len(e.Detail) > 0 {
+		if !json.Valid(e.Detail) {
+			return nil, fmt.Errorf("request %s: detail is not JSON", e.ID)
+		}
+		le.Detail = e.Detail
+	}
+	entry, err := json.Marshal(le)
+	if err != nil {
+		return nil, fmt.Errorf("encoding request %s: %w", e.ID, err)
+	}
+	return []any{e.ID, e.ProxyID, e.ClientID, kindOr(e.Kind), e.Processed, stamp(e.ProcessedAt),
+		int64(e.Status), e.State, string(entry), blob(e.RequestBody), blob(e.ResponseBody)}, nil
 }
 
 func kindOr(k string) string {
@@ -166,23 +240,32 @@ func (s *Store) deleteBatch(ctx context.Context, what, query string, args ...any
 
 func scanRequestLog(sc scanner) (store.RequestLog, error) {
 	var e store.RequestLog
-	var sent, next sql.NullInt64
-	var received, processed, status, attempts int64
-	var headers, params string
-	var detail sql.NullString
-	err := sc.Scan(&e.ID, &e.ProxyID, &e.ClientID, &e.Kind, &e.Processed, &received, &sent, &processed,
-		&e.Method, &e.Path, &headers, &params, &status, &e.Code, &e.Message, &e.DurationUs, &e.OverheadUs,
-		&e.UpstreamUs, &e.RuleID, &e.TraceID, &e.State, &attempts, &next, &detail, &e.RequestBody,
-		&e.ResponseBody, &e.RequestBodyCut, &e.ResponseBodyCut)
+	var processed, status int64
+	var entry string
+	err := sc.Scan(&e.ID, &e.ProxyID, &e.ClientID, &e.Kind, &e.Processed, &processed, &status, &e.State,
+		&entry, &e.RequestBody, &e.ResponseBody)
 	if err != nil {
 		return e, err
 	}
-	e.ReceivedAt, e.SentAt, e.ProcessedAt = fromMS(received), fromNullMS(sent), fromMS(processed)
-	e.Status, e.Attempts = int(status), int(attempts)
-	e.NextAttemptAt, e.Detail = fromNullMSPtr(next), fromNullText(detail)
-	if e.Headers, err = parseMap(headers); err != nil {
-		return e, err
+	var le logEntry
+	if err := json.Unmarshal([]byte(entry), &le); err != nil {
+		return e, fmt.Errorf("decoding request %s: %w", e.ID, err)
 	}
-	e.Params, err = parseMap(params)
-	return e, err
+	e.ProcessedAt, e.Status = fromMS(processed), int(status)
+	e.Method, e.Path, e.Headers, e.Params = le.Method, le.Path, le.Headers, le.Params
+	e.ReceivedAt, e.Code, e.Message = fromMS(le.ReceivedAt), le.Code, le.Message
+	if le.SentAt != 0 {
+		e.SentAt = fromMS(le.SentAt)
+	}
+	e.DurationUs, e.OverheadUs, e.UpstreamUs = le.DurationUs, le.OverheadUs, le.UpstreamUs
+	e.RuleID, e.TraceID, e.Attempts = le.RuleID, le.TraceID, le.Attempts
+	if le.NextAttemptAt != nil {
+		t := fromMS(*le.NextAttemptAt)
+		e.NextAttemptAt = &t
+	}
+	if len(le.Detail) > 0 {
+		e.Detail = []byte(le.Detail)
+	}
+	e.RequestBodyCut, e.ResponseBodyCut = le.RequestBodyCut, le.ResponseBodyCut
+	return e, nil
 }

@@ -1,37 +1,31 @@
 -- Statements of the monitoring feature (issue 7): request log, rollups,
 -- notifications, webhooks. Loaded into monitoringQueries by monitoring.go.
 
--- name: RequestLogUpsert
-INSERT INTO request_log (id, proxy_id, client_id, kind, processed, received_at, sent_at,
-    processed_at, method, path, headers, params, status, code, message, duration_us, overhead_us,
-    upstream_us, rule_id, trace_id, state, attempts, next_attempt_at, detail, request_body,
-    response_body, request_body_cut, response_body_cut)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-    ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)
-ON CONFLICT (id) DO UPDATE SET processed = excluded.processed, sent_at = excluded.sent_at,
-    processed_at = excluded.processed_at, status = excluded.status, code = excluded.code,
-    message = excluded.message, duration_us = excluded.duration_us,
-    overhead_us = excluded.overhead_us, upstream_us = excluded.upstream_us,
-    rule_id = excluded.rule_id, trace_id = excluded.trace_id, state = excluded.state,
-    attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
-    detail = excluded.detail, request_body = excluded.request_body,
-    response_body = excluded.response_body, request_body_cut = excluded.request_body_cut,
-    response_body_cut = excluded.response_body_cut;
+-- The insert is assembled from three parts: the head, one row tuple per
+-- entry (a batch writes many rows per statement) and the upsert tail.
+-- name: RequestLogInsertHead
+INSERT INTO request_log (id, proxy_id, client_id, kind, processed, processed_at, status, state,
+    entry, request_body, response_body)
+VALUES
+
+-- name: RequestLogInsertRow
+(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: RequestLogInsertTail
+ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, processed = excluded.processed,
+    processed_at = excluded.processed_at, status = excluded.status, state = excluded.state,
+    entry = excluded.entry, request_body = excluded.request_body,
+    response_body = excluded.response_body
 
 -- name: RequestLogGet
-SELECT id, proxy_id, client_id, kind, processed, received_at, sent_at, processed_at, method, path,
-    headers, params, status, code, message, duration_us, overhead_us, upstream_us, rule_id,
-    trace_id, state, attempts, next_attempt_at, detail, request_body, response_body,
-    request_body_cut, response_body_cut
+SELECT id, proxy_id, client_id, kind, processed, processed_at, status, state, entry, request_body,
+    response_body
 FROM request_log WHERE id = :id AND proxy_id = :proxy_id AND client_id = :client_id;
 
 -- Absent bounds are passed as extreme values, so every condition is a
 -- plain range the (proxy_id, processed_at, id) index serves.
 -- name: RequestLogList
-SELECT id, proxy_id, client_id, kind, processed, received_at, sent_at, processed_at, method, path,
-    headers, params, status, code, message, duration_us, overhead_us, upstream_us, rule_id,
-    trace_id, state, attempts, next_attempt_at, detail, request_body, response_body,
-    request_body_cut, response_body_cut
+SELECT id, proxy_id, client_id, kind, processed, processed_at, status, state, entry, NULL, NULL
 FROM request_log
 WHERE proxy_id = :proxy_id AND client_id = :client_id
     AND processed_at > :after AND processed_at < :before

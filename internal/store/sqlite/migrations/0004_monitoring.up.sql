@@ -5,37 +5,24 @@ ALTER TABLE proxies ADD COLUMN log_bodies INTEGER NOT NULL DEFAULT 0 CHECK (log_
 
 -- One row per proxied request. No foreign key to proxies: a deleted
 -- proxy's log stays until retention removes it, and inserts stay cheap.
--- seq orders rows by insertion; id is the public request id.
+-- seq orders rows by insertion; id is the public request id. Only what is
+-- filtered or sorted on has a column; the rest of the entry (method, path,
+-- redacted headers and parameters, times, code, message, durations, rule,
+-- trace, async attempts and detail) is one JSON object in entry, which
+-- keeps the per-row cost of the write-heavy log low (see docs/monitoring.md).
 CREATE TABLE request_log (
-    seq               INTEGER PRIMARY KEY,
-    id                TEXT NOT NULL UNIQUE,
-    proxy_id          TEXT NOT NULL,
-    client_id         TEXT NOT NULL,
-    kind              TEXT NOT NULL DEFAULT 'sync',
-    processed         INTEGER NOT NULL CHECK (processed IN (0, 1)),
-    received_at       INTEGER NOT NULL,
-    sent_at           INTEGER,
-    processed_at      INTEGER NOT NULL,
-    method            TEXT NOT NULL,
-    path              TEXT NOT NULL,
-    headers           TEXT NOT NULL DEFAULT '{}',
-    params            TEXT NOT NULL DEFAULT '{}',
-    status            INTEGER NOT NULL,
-    code              TEXT NOT NULL,
-    message           TEXT NOT NULL,
-    duration_us       INTEGER NOT NULL,
-    overhead_us       INTEGER NOT NULL,
-    upstream_us       INTEGER NOT NULL,
-    rule_id           TEXT NOT NULL DEFAULT '',
-    trace_id          TEXT NOT NULL DEFAULT '',
-    state             TEXT NOT NULL DEFAULT '',
-    attempts          INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at   INTEGER,
-    detail            TEXT,
-    request_body      BLOB,
-    response_body     BLOB,
-    request_body_cut  INTEGER NOT NULL DEFAULT 0 CHECK (request_body_cut IN (0, 1)),
-    response_body_cut INTEGER NOT NULL DEFAULT 0 CHECK (response_body_cut IN (0, 1))
+    seq           INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    proxy_id      TEXT NOT NULL,
+    client_id     TEXT NOT NULL,
+    kind          TEXT NOT NULL DEFAULT 'sync',
+    processed     INTEGER NOT NULL CHECK (processed IN (0, 1)),
+    processed_at  INTEGER NOT NULL,
+    status        INTEGER NOT NULL,
+    state         TEXT NOT NULL DEFAULT '',
+    entry         TEXT NOT NULL,
+    request_body  BLOB,
+    response_body BLOB
 ) STRICT;
 
 CREATE INDEX request_log_proxy_processed_idx ON request_log (proxy_id, processed_at, id);
