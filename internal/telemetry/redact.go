@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/keyway-dev/keyway/internal/store"
 )
@@ -43,7 +45,15 @@ type Redactor struct {
 	params  map[string]bool // lower-case parameter names
 	// bodyBytes is how much of a captured body an entry keeps.
 	bodyBytes int
+
+	// forms caches the escaped forms of each secret value (secrets repeat
+	// on every request of a proxy); bounded, cleared when full.
+	formsMu sync.Mutex
+	forms   map[string][]string
 }
+
+// maxCachedSecrets bounds the forms cache.
+const maxCachedSecrets = 10_000
 
 // captureSlack is captured beyond the kept body size so a secret that
 // straddles the cut is still recognised and replaced before cutting.
@@ -52,7 +62,7 @@ const captureSlack = 16 << 10
 // NewRedactor adds the given names to the defaults; entries keep at most
 // bodyBytes of a captured body.
 func NewRedactor(sensitiveHeaders, sensitiveParams []string, bodyBytes int) *Redactor {
-	r := &Redactor{headers: map[string]bool{}, params: map[string]bool{}, bodyBytes: bodyBytes}
+	r := &Redactor{headers: map[string]bool{}, params: map[string]bool{}, bodyBytes: bodyBytes, forms: map[string][]string{}}
 	for _, h := range append(append([]string{}, DefaultSensitiveHeaders...), sensitiveHeaders...) {
 		r.headers[http.CanonicalHeaderKey(strings.TrimSpace(h))] = true
 	}
@@ -64,7 +74,7 @@ func NewRedactor(sensitiveHeaders, sensitiveParams []string, bodyBytes int) *Red
 
 // Entry builds the request log entry of ev.
 func (r *Redactor) Entry(ev *Event) store.RequestLog {
-	sc := newScrubber(ev)
+	sc := r.newScrubber(ev)
 	total, overhead, upstream := ev.durations()
 	e := store.RequestLog{
 		ID: ev.RequestID, ProxyID: ev.Proxy.ID, ClientID: ev.Proxy.ClientID, Kind: "sync", Processed: true,
@@ -113,9 +123,12 @@ func (r *Redactor) headerMap(ev *Event, sc *scrubber) map[string]string {
 	for k := range ev.Header {
 		names = append(names, k)
 	}
-	sort.Strings(names)
-	out := make(map[string]string, min(len(names), maxLoggedHeaders))
-	for _, k := range names[:min(len(names), maxLoggedHeaders)] {
+	if len(names) > maxLoggedHeaders {
+		sort.Strings(names) // keep the same ones every time
+		names = names[:maxLoggedHeaders]
+	}
+	out := make(map[string]string, len(names))
+	for _, k := range names {
 		ck := http.CanonicalHeaderKey(k)
 		if r.headers[ck] || injected[ck] {
 			out[ck] = Redacted
@@ -160,33 +173,53 @@ func (r *Redactor) paramMap(raw string, sc *scrubber) map[string]string {
 // path, query, header or JSON body.
 type scrubber struct{ secrets []string }
 
-func newScrubber(ev *Event) *scrubber {
-	var base []string
-	if len(ev.Presented) >= 4 {
-		base = append(base, ev.Presented)
-		// "Bearer <key>" presents the key too
-		if _, rest, ok := strings.Cut(ev.Presented, " "); ok && len(rest) >= 4 {
-			base = append(base, strings.TrimSpace(rest))
-		}
-	}
-	base = append(base, ev.Proxy.Redact...)
-	sc := &scrubber{}
-	seen := map[string]bool{}
-	for _, s := range base {
-		forms := []string{s, url.QueryEscape(s), url.PathEscape(s)}
-		if j, err := json.Marshal(s); err == nil {
-			forms = append(forms, string(j[1:len(j)-1]))
-		}
-		for _, f := range forms {
-			if len(f) >= 4 && !seen[f] {
-				seen[f] = true
+func (r *Redactor) newScrubber(ev *Event) *scrubber {
+	sc := &scrubber{secrets: make([]string, 0, 4*(len(ev.Proxy.Redact)+2))}
+	add := func(s string) {
+		for _, f := range r.secretForms(s) {
+			if !slices.Contains(sc.secrets, f) {
 				sc.secrets = append(sc.secrets, f)
 			}
 		}
 	}
+	if len(ev.Presented) >= 4 {
+		add(ev.Presented)
+		// "Bearer <key>" presents the key too
+		if _, rest, ok := strings.Cut(ev.Presented, " "); ok && len(strings.TrimSpace(rest)) >= 4 {
+			add(strings.TrimSpace(rest))
+		}
+	}
+	for _, s := range ev.Proxy.Redact {
+		add(s)
+	}
 	// longest first, so a secret containing another is replaced whole
 	sort.Slice(sc.secrets, func(i, j int) bool { return len(sc.secrets[i]) > len(sc.secrets[j]) })
 	return sc
+}
+
+// secretForms is s as it may appear: raw, query- and path-escaped and
+// JSON-escaped (forms shorter than 4 bytes are never replaced).
+func (r *Redactor) secretForms(s string) []string {
+	r.formsMu.Lock()
+	defer r.formsMu.Unlock()
+	if f, ok := r.forms[s]; ok {
+		return f
+	}
+	var forms []string
+	cands := []string{s, url.QueryEscape(s), url.PathEscape(s)}
+	if j, err := json.Marshal(s); err == nil {
+		cands = append(cands, string(j[1:len(j)-1]))
+	}
+	for _, f := range cands {
+		if len(f) >= 4 && !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	if len(r.forms) >= maxCachedSecrets {
+		clear(r.forms)
+	}
+	r.forms[s] = forms
+	return forms
 }
 
 func (s *scrubber) text(v string) string {

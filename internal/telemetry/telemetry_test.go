@@ -276,7 +276,7 @@ func (f *fakeCleanup) RollupDeleteBefore(_ context.Context, iv string, c time.Ti
 	return f.take(iv, c, l)
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -145,10 +145,7 @@ func requestLogArgs(e *store.RequestLog) ([]any, error) {
 		}
 		le.Detail = e.Detail
 	}
-	entry, err := json.Marshal(le)
-	if err != nil {
-		return nil, fmt.Errorf("encoding request %s: %w", e.ID, err)
-	}
+	entry := appendEntry(make([]byte, 0, 512), &le)
 	return []any{e.ID, e.ProxyID, e.ClientID, kindOr(e.Kind), e.Processed, stamp(e.ProcessedAt),
 		int64(e.Status), e.State, string(entry), blob(e.RequestBody), blob(e.ResponseBody)}, nil
 }
