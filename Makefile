@@ -17,19 +17,28 @@ run: ## Run keyway (data plane :8080, Core API + dashboard :8081, data in ./keyw
 build: ## Build the keyway binary into bin/keyway
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/keyway
 
+# The end-to-end suite runs twice: on SQLite, then on PostgreSQL (with the
+# multi-node tests). PostgreSQL tests use KEYWAY_TEST_POSTGRES (default: the
+# local server); they skip when it is unreachable, except with CI=true.
 .PHONY: test
-test: ## Run the whole test suite (vet, unit tests with -race, end-to-end tests on the real binary)
+test: ## Run the whole test suite (vet, unit tests with -race, end-to-end tests on SQLite and PostgreSQL)
 	$(GO) vet ./...
 	$(GO) test -race -count=1 $(PKGS_UNIT)
-	$(GO) test -count=1 ./e2e/...
+	KEYWAY_E2E_DATABASE=sqlite $(GO) test -count=1 ./e2e/...
+	KEYWAY_E2E_DATABASE=postgres $(GO) test -count=1 ./e2e/...
 
 .PHONY: test-unit
 test-unit: ## Run only the unit tests (with -race)
 	$(GO) test -race -count=1 $(PKGS_UNIT)
 
 .PHONY: test-e2e
-test-e2e: ## Run only the end-to-end tests (builds the binary once)
-	$(GO) test -count=1 ./e2e/...
+test-e2e: ## Run only the end-to-end tests, on SQLite and on PostgreSQL (builds the binary once per pass)
+	KEYWAY_E2E_DATABASE=sqlite $(GO) test -count=1 ./e2e/...
+	KEYWAY_E2E_DATABASE=postgres $(GO) test -count=1 ./e2e/...
+
+.PHONY: pg-dump
+pg-dump: ## Write the PostgreSQL upgrade-test dump of the head migration (before adding a migration; needs pg_dump)
+	KEYWAY_WRITE_PG_DUMP=1 $(GO) test -count=1 -run '^TestWriteDump$$' ./internal/store/postgres/
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 20s)

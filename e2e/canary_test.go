@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -126,10 +127,18 @@ func TestCanarySecretsNeverLeak(t *testing.T) {
 			files.Write(b)
 		}
 	}
+	stored := map[string]string{"process output": n.out.String(), "API answers": answers.String(), "data directory": files.String(),
+		"/metrics": string(metricsText)}
+	if n.Database != "" {
+		db := dumpDatabase(t, n.Database)
+		if !strings.Contains(db, p.ID) {
+			t.Fatal("the database dump lacks the proxy, so searching it proves nothing")
+		}
+		stored["database"] = db
+	}
 	for _, secret := range []string{targetKey, callerKey, basicPass, customValue} {
-		for where, text := range map[string]string{"process output": n.out.String(), "API answers": answers.String(),
-			"data directory": files.String(), "/metrics": string(metricsText)} {
-			if strings.Contains(text, secret) {
+		for where, text := range stored {
+			if strings.Contains(text, secret) || strings.Contains(text, hex.EncodeToString([]byte(secret))) {
 				t.Errorf("secret %s found in %s", secret, where)
 			}
 		}

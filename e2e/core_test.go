@@ -251,7 +251,7 @@ func TestMasterKeyMismatchRefusesToStart(t *testing.T) {
 	n := startNode(t, nodeOptions{})
 	n.stop()
 	cmd := exec.Command(binary, "serve", "--data-dir", n.dataDir, "--proxy-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0")
-	cmd.Env = []string{"KEYWAY_MASTER_KEY=" + strings.Repeat("A", 43) + "="}
+	cmd.Env = append([]string{"KEYWAY_MASTER_KEY=" + strings.Repeat("A", 43) + "="}, n.dbEnv()...)
 	out, err := cmd.CombinedOutput()
 	if err == nil || !contains(string(out), "master key does not match") {
 		t.Fatalf("started with another key: %v\n%s", err, out)
@@ -259,9 +259,23 @@ func TestMasterKeyMismatchRefusesToStart(t *testing.T) {
 }
 
 // TestGeneratedKeyFile: without a configured key, keyway creates a 0600
-// key file in the data directory and reuses it.
+// key file in the data directory and reuses it. With PostgreSQL it
+// refuses instead: every node must be given the same key.
 func TestGeneratedKeyFile(t *testing.T) {
 	t.Parallel()
+	if onPostgres() {
+		n := newNode(t, nodeOptions{masterKey: "-"})
+		cmd := exec.Command(binary, n.args...)
+		cmd.Env = n.env
+		out, err := cmd.CombinedOutput()
+		if err == nil || !contains(string(out), "KEYWAY_MASTER_KEY") {
+			t.Fatalf("started on PostgreSQL without a master key: %v\n%s", err, out)
+		}
+		if _, err := os.Stat(filepath.Join(n.dataDir, "master.key")); err == nil {
+			t.Fatal("created a key file on PostgreSQL")
+		}
+		return
+	}
 	dir := t.TempDir()
 	run := func() string {
 		cmd := exec.Command(binary, "migrate", "--data-dir", dir, "status")

@@ -1,5 +1,10 @@
 // Package e2e drives the real keyway binary over HTTP against real
 // upstreams. The binary is built once per test run.
+//
+// The suite runs on SQLite by default and on PostgreSQL with
+// KEYWAY_E2E_DATABASE=postgres (make test runs both): each node then gets
+// a fresh database on the test server (see pgtest), and the multi-node
+// tests, which need a shared database, run too.
 package e2e
 
 import (
@@ -22,7 +27,15 @@ import (
 	"time"
 
 	"github.com/keyway-dev/keyway/client"
+	"github.com/keyway-dev/keyway/internal/store/postgres/pgtest"
 )
+
+// envDatabase selects the database the suite runs on: "postgres", or
+// SQLite when unset or "sqlite".
+const envDatabase = "KEYWAY_E2E_DATABASE"
+
+// onPostgres reports whether this run uses PostgreSQL.
+func onPostgres() bool { return os.Getenv(envDatabase) == "postgres" }
 
 var binary string
 
@@ -33,6 +46,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "keyway")
+	if db := os.Getenv(envDatabase); db != "" && db != "sqlite" && db != "postgres" {
+		fmt.Fprintf(os.Stderr, "%s=%q: want sqlite or postgres\n", envDatabase, db)
+		os.Exit(2)
+	}
 	build := exec.Command("go", "build", "-o", binary, "../cmd/keyway")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
@@ -46,9 +63,11 @@ func TestMain(m *testing.M) {
 
 // node is one running keyway process.
 type node struct {
-	t         *testing.T
-	cmd       *exec.Cmd
-	dataDir   string
+	t       *testing.T
+	cmd     *exec.Cmd
+	dataDir string
+	// Database is the PostgreSQL URL the node uses, or "" on SQLite.
+	Database  string
 	env       []string
 	args      []string
 	out       *syncBuffer
@@ -90,13 +109,31 @@ type nodeOptions struct {
 	masterKey string
 	env       []string
 	args      []string
+	// database is a PostgreSQL URL to share with other nodes; on a
+	// PostgreSQL run an empty one means a fresh database for this node.
+	database string
+	// token and password fix the bootstrap credentials (nodes sharing a
+	// database must agree, since only the first start stores them).
+	token, password string
 }
 
 // startNode runs keyway on loopback ports chosen by the OS and waits until
 // both listeners are ready.
 func startNode(t *testing.T, o nodeOptions) *node {
 	t.Helper()
-	n := &node{t: t, dataDir: o.dataDir, MasterKey: o.masterKey}
+	n := newNode(t, o)
+	n.start()
+	return n
+}
+
+// newNode prepares a node (and, on a PostgreSQL run, its database) without
+// starting it; t.Cleanup stops it.
+func newNode(t *testing.T, o nodeOptions) *node {
+	t.Helper()
+	if o.database == "" && onPostgres() {
+		o.database = pgtest.NewDatabase(t)
+	}
+	n := &node{t: t, dataDir: o.dataDir, MasterKey: o.masterKey, Database: o.database}
 	if n.dataDir == "" {
 		n.dataDir = t.TempDir()
 	}
@@ -108,8 +145,13 @@ func startNode(t *testing.T, o nodeOptions) *node {
 	case "-": // no key given: keyway creates a key file
 		n.MasterKey = ""
 	}
-	n.Token = "u-" + randomString(32)
-	n.Password = "pw-" + randomString(12)
+	n.Token, n.Password = o.token, o.password
+	if n.Token == "" {
+		n.Token = "u-" + randomString(32)
+	}
+	if n.Password == "" {
+		n.Password = "pw-" + randomString(12)
+	}
 	n.env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + os.Getenv("HOME"),
@@ -122,14 +164,31 @@ func startNode(t *testing.T, o nodeOptions) *node {
 	if n.MasterKey != "" {
 		n.env = append(n.env, "KEYWAY_MASTER_KEY="+n.MasterKey)
 	}
+	n.env = append(n.env, n.dbEnv()...)
 	n.args = append([]string{"serve", "--data-dir", n.dataDir, "--proxy-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"}, o.args...)
-	n.start()
 	t.Cleanup(n.stop)
 	return n
 }
 
+// dbEnv is the environment that points a keyway command at the node's
+// database (nothing on SQLite, where --data-dir decides).
+func (n *node) dbEnv() []string {
+	if n.Database == "" {
+		return nil
+	}
+	return []string{"KEYWAY_DATABASE=" + n.Database}
+}
+
 func (n *node) start() {
 	n.t.Helper()
+	if err := n.launch(); err != nil {
+		n.t.Fatal(err)
+	}
+}
+
+// launch starts the process and waits until it is ready; it reports
+// problems instead of failing the test, so nodes can start concurrently.
+func (n *node) launch() error {
 	n.out = &syncBuffer{}
 	n.cmd = exec.Command(binary, n.args...)
 	n.cmd.Env = n.env
@@ -137,7 +196,7 @@ func (n *node) start() {
 	n.cmd.Stdout = n.out
 	n.cmd.Stderr = io.MultiWriter(n.out, pw)
 	if err := n.cmd.Start(); err != nil {
-		n.t.Fatal(err)
+		return err
 	}
 	n.exited = make(chan struct{})
 	go func() {
@@ -151,12 +210,12 @@ func (n *node) start() {
 	case a := <-addrs:
 		n.ProxyURL, n.AdminURL = "http://"+a[0], "http://"+a[1]
 	case <-n.exited:
-		n.t.Fatalf("keyway exited during start:\n%s", n.out.String())
+		return fmt.Errorf("keyway exited during start:\n%s", n.out.String())
 	case <-time.After(30 * time.Second):
-		n.t.Fatalf("keyway did not start listening:\n%s", n.out.String())
+		return fmt.Errorf("keyway did not start listening:\n%s", n.out.String())
 	}
 	n.API = client.New(n.AdminURL, n.Token)
-	n.waitReady()
+	return n.waitReady()
 }
 
 // scanListeners reads the JSON log until both listeners are announced,
@@ -185,24 +244,23 @@ func scanListeners(r io.Reader, out chan<- [2]string) {
 	}
 }
 
-func (n *node) waitReady() {
-	n.t.Helper()
+func (n *node) waitReady() error {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(n.AdminURL + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return
+				return nil
 			}
 		}
 		select {
 		case <-n.exited:
-			n.t.Fatalf("keyway exited:\n%s", n.out.String())
+			return fmt.Errorf("keyway exited:\n%s", n.out.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	n.t.Fatalf("keyway not ready:\n%s", n.out.String())
+	return fmt.Errorf("keyway not ready:\n%s", n.out.String())
 }
 
 // stop sends SIGTERM and waits for a graceful exit.
@@ -270,29 +328,36 @@ type proxySetup struct {
 }
 
 // newProxy creates an apiKey caller credential (generated key), an apiKey
-// target credential with targetKey, a target at baseURL and a proxy.
+// target credential with targetKey, a target at baseURL and a proxy, all
+// in region local.
 func (n *node) newProxy(baseURL, targetKey string) proxySetup {
+	n.t.Helper()
+	return n.newProxyIn("local", baseURL, targetKey)
+}
+
+// newProxyIn is newProxy in the given region.
+func (n *node) newProxyIn(region, baseURL, targetKey string) proxySetup {
 	n.t.Helper()
 	c := ctx(n.t)
 	tc, _, err := n.API.CreateCredential(c, "default", client.CredentialInput{
 		"credentialName": "target key", "credentialType": "target", "credentialAuthType": "apiKey",
-		"credentialRegion": "local", "credentialSecret": map[string]any{"key": targetKey, "headerName": "X-API-Key"},
+		"credentialRegion": region, "credentialSecret": map[string]any{"key": targetKey, "headerName": "X-API-Key"},
 	})
 	if err != nil {
 		n.t.Fatal(err)
 	}
 	pc, key, err := n.API.CreateCredential(c, "default", client.CredentialInput{
-		"credentialName": "caller", "credentialType": "proxy", "credentialAuthType": "apiKey", "credentialRegion": "local",
+		"credentialName": "caller", "credentialType": "proxy", "credentialAuthType": "apiKey", "credentialRegion": region,
 	})
 	if err != nil || key == "" {
 		n.t.Fatalf("caller credential: %v (key %q)", err, key)
 	}
-	tg, err := n.API.CreateTarget(c, "default", client.TargetInput{"targetName": "upstream", "targetBaseURL": baseURL, "targetRegion": "local"})
+	tg, err := n.API.CreateTarget(c, "default", client.TargetInput{"targetName": "upstream", "targetBaseURL": baseURL, "targetRegion": region})
 	if err != nil {
 		n.t.Fatal(err)
 	}
 	p, err := n.API.CreateProxy(c, "default", client.ProxyInput{
-		"proxyName": "e2e", "proxyRegion": "local", "proxyProxyCredentialId": pc.ID,
+		"proxyName": "e2e", "proxyRegion": region, "proxyProxyCredentialId": pc.ID,
 		"proxyTargetId": tg.ID, "proxyTargetCredentialId": tc.ID,
 	})
 	if err != nil {

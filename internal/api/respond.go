@@ -8,6 +8,7 @@ import (
 
 	"github.com/keyway-dev/keyway/internal/credential"
 	"github.com/keyway-dev/keyway/internal/service"
+	"github.com/keyway-dev/keyway/internal/store"
 )
 
 // errorBody is every error answer.
@@ -20,11 +21,19 @@ type errorBody struct {
 var errPanic = errors.New("handler panicked")
 
 // writeError maps err to a status and a JSON body. A *service.Error is
-// answered as it is; anything else is logged with the request id and
-// answered as an opaque 500.
+// answered as it is; an unavailable database as a 503 the client may
+// retry; anything else is logged with the request id and answered as an
+// opaque 500.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var se *service.Error
-	if !errors.As(err, &se) {
+	switch {
+	case errors.As(err, &se):
+	case errors.Is(err, store.ErrUnavailable):
+		s.log.WarnContext(r.Context(), "core api request failed: database unavailable", "request_id", requestID(r),
+			"method", r.Method, "path", r.URL.Path, "error", err)
+		se = service.Unavailable("The database is unavailable; try again in a few seconds")
+		w.Header().Set("Retry-After", "5")
+	default:
 		if !errors.Is(err, errPanic) {
 			s.log.ErrorContext(r.Context(), "core api request failed", "request_id", requestID(r),
 				"method", r.Method, "path", r.URL.Path, "error", err)

@@ -27,6 +27,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/service"
 	"github.com/keyway-dev/keyway/internal/snapshot"
 	"github.com/keyway-dev/keyway/internal/store"
+	"github.com/keyway-dev/keyway/internal/store/postgres"
 	"github.com/keyway-dev/keyway/internal/store/sqlite"
 	"github.com/keyway-dev/keyway/internal/telemetry"
 )
@@ -52,6 +53,9 @@ type App struct {
 	proxyLn, adminLn   net.Listener
 	serveErr           chan error
 	stopOnce           sync.Once
+
+	stopWatch func()        // ends the change listener (nil without one)
+	watchDone chan struct{} // closed when the change listener has returned
 }
 
 // New prepares a node; Start opens everything.
@@ -74,9 +78,10 @@ func (a *App) Run(ctx context.Context) error {
 	return err
 }
 
-// Start opens the store, loads the first snapshot and starts both listeners.
+// Start opens the store, loads the first snapshot, starts listening for
+// changes made by other nodes (PostgreSQL) and starts both listeners.
 func (a *App) Start(ctx context.Context) error {
-	st, err := OpenStore(ctx, a.cfg)
+	st, err := openStore(ctx, a.cfg, a.log.With(slog.String("component", "store")))
 	if err != nil {
 		return err
 	}
@@ -103,6 +108,7 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.startMonitoring(ctx); err != nil {
 		return err
 	}
+	a.watchChanges()
 	return a.listen()
 }
 
@@ -113,7 +119,7 @@ func (a *App) build() error {
 		Opener: a.keyring,
 		Hasher: auth.NewHasher(a.keyring.NewMAC),
 		Transports: func(o snapshot.TransportOptions) (http.RoundTripper, error) {
-			return egress.NewTransport(policy, egress.TransportOptions{ResponseHeaderTimeout: o.ResponseHeaderTimeout, CAPEM: o.CAPEM, ServerName: o.ServerName})
+			return egress.NewH1Transport(policy, egress.TransportOptions{ResponseHeaderTimeout: o.ResponseHeaderTimeout, IdleTimeout: o.IdleTimeout, CAPEM: o.CAPEM, ServerName: o.ServerName})
 		},
 		Logger: a.log.With(slog.String("component", "snapshot")),
 	})
@@ -254,6 +260,10 @@ func (a *App) Stop() {
 		}
 		wg.Wait()
 		a.stopMonitoring(ctx)
+		if a.stopWatch != nil {
+			a.stopWatch()
+			<-a.watchDone
+		}
 		if a.snaps != nil {
 			a.snaps.Stop()
 		}
@@ -268,9 +278,25 @@ func (a *App) Stop() {
 
 // OpenStore opens the configured database adapter (not migrated).
 func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	return openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+}
+
+// openStore is OpenStore with a logger for the adapter's own messages (the
+// PostgreSQL change listener's reconnects).
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (store.Store, error) {
 	switch cfg.DatabaseKind() {
 	case config.DatabasePostgres:
-		return nil, errors.New("PostgreSQL support is not in this build yet; use a SQLite path for --database")
+		timeout := cfg.Database.StatementTimeout
+		if timeout == 0 {
+			timeout = -1 // the adapter reads 0 as "default", the config as "no limit"
+		}
+		st, err := postgres.Open(ctx, cfg.Database.URL, postgres.Options{
+			MaxConns: int32(cfg.Database.MaxConns), StatementTimeout: timeout, Logger: logger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("opening PostgreSQL database: %w", err)
+		}
+		return st, nil
 	default:
 		if err := os.MkdirAll(filepath.Dir(cfg.DatabasePath()), 0o700); err != nil {
 			return nil, fmt.Errorf("creating data directory: %w", err)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/keyway-dev/keyway/internal/egress"
 )
 
@@ -27,6 +29,8 @@ const (
 	DefaultLogLevel         = "info"
 	DefaultLogFormat        = "auto"
 	DefaultShutdownTimeout  = 30 * time.Second
+	DefaultDBMaxConns       = 10
+	DefaultStatementTimeout = 30 * time.Second
 	DefaultRegionID         = "local"
 	DefaultRegionName       = "Local"
 
@@ -49,9 +53,9 @@ type Config struct {
 	ProxyAddr string `yaml:"proxyAddr"`
 	// AdminAddr is the Core API and dashboard listen address (host:port).
 	AdminAddr string `yaml:"adminAddr"`
-	// Database is a postgres:// or postgresql:// URL, or a SQLite file path.
-	// Empty means <DataDir>/keyway.db; Load fills it in.
-	Database string `yaml:"database"`
+	// Database selects and tunes the database. In the YAML file it may
+	// also be written as a plain string: the URL or path.
+	Database Database `yaml:"database"`
 	// PublicURL is the data plane's base URL as callers reach it.
 	PublicURL string `yaml:"publicURL"`
 	// AdminPublicURL is the admin listener's base URL as browsers and OAuth2
@@ -96,6 +100,29 @@ type Config struct {
 	// origin maps a setting key to the environment variable or flag that
 	// last set it, so validation messages name what the operator typed.
 	origin map[string]string
+}
+
+// Database is the database section.
+type Database struct {
+	// URL is a postgres:// or postgresql:// URL, or a SQLite file path.
+	// Empty means <DataDir>/keyway.db; Load fills it in.
+	URL string `yaml:"url"`
+	// MaxConns bounds each node's PostgreSQL connection pool (the change
+	// listener uses one connection more). Ignored with SQLite.
+	MaxConns int `yaml:"maxConns"`
+	// StatementTimeout bounds every PostgreSQL statement, server-side
+	// (statement_timeout); 0 disables it. Ignored with SQLite.
+	StatementTimeout time.Duration `yaml:"statementTimeout"`
+}
+
+// UnmarshalYAML accepts the section as a mapping or, for the common case,
+// as a plain string (database: postgres://…).
+func (d *Database) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&d.URL)
+	}
+	type plain Database // without this method, so Decode does not recurse
+	return n.Decode((*plain)(d))
 }
 
 // Egress is the egress section.
@@ -214,6 +241,7 @@ func Default() *Config {
 		HeaderPrefix:    DefaultHeaderPrefix,
 		Log:             Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 		ShutdownTimeout: DefaultShutdownTimeout,
+		Database:        Database{MaxConns: DefaultDBMaxConns, StatementTimeout: DefaultStatementTimeout},
 		RequestLog: RequestLog{Enabled: true, RetentionDays: DefaultRequestLogRetentionDays, QueueSize: DefaultRequestLogQueueSize,
 			BatchSize: DefaultRequestLogBatchSize, MaxBodyBytes: DefaultRequestLogMaxBodyBytes},
 		Metrics:       Metrics{MaxProxyLabels: DefaultMetricsMaxProxyLabels},
@@ -227,8 +255,8 @@ func Default() *Config {
 func (c *Config) fillDerived() {
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	c.AdminPublicURL = strings.TrimRight(c.AdminPublicURL, "/")
-	if c.Database == "" {
-		c.Database = filepath.Join(c.DataDir, DefaultDatabaseFile)
+	if c.Database.URL == "" {
+		c.Database.URL = filepath.Join(c.DataDir, DefaultDatabaseFile)
 	}
 	if len(c.Regions) == 0 {
 		c.Regions = []Region{{ID: DefaultRegionID, Name: DefaultRegionName}}
@@ -250,7 +278,7 @@ func (c *Config) fillDerived() {
 // DatabaseKind is DatabasePostgres for a postgres:// or postgresql:// URL
 // and DatabaseSQLite for anything else.
 func (c *Config) DatabaseKind() string {
-	if isPostgresURL(c.Database) {
+	if isPostgresURL(c.Database.URL) {
 		return DatabasePostgres
 	}
 	return DatabaseSQLite
@@ -267,10 +295,10 @@ func (c *Config) DatabasePath() string {
 	switch {
 	case c.DatabaseKind() == DatabasePostgres:
 		return ""
-	case c.Database == "":
+	case c.Database.URL == "":
 		return filepath.Join(c.DataDir, DefaultDatabaseFile)
 	}
-	return c.Database
+	return c.Database.URL
 }
 
 // EgressPolicy converts the egress section into the policy the egress

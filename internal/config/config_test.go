@@ -94,7 +94,7 @@ func TestDefaults(t *testing.T) {
 		"egress.allowPrivate":     false,
 	}
 	got := map[string]any{
-		"dataDir": c.DataDir, "proxyAddr": c.ProxyAddr, "adminAddr": c.AdminAddr, "database": c.Database,
+		"dataDir": c.DataDir, "proxyAddr": c.ProxyAddr, "adminAddr": c.AdminAddr, "database": c.Database.URL,
 		"publicURL": c.PublicURL, "adminPublicURL": c.AdminPublicURL, "headerPrefix": c.HeaderPrefix,
 		"log.level": c.Log.Level, "log.format": c.Log.Format, "log.accessLog": c.Log.AccessLog,
 		"limits.requestBodyBytes": c.Limits.RequestBodyBytes, "limits.maxHeaderBytes": c.Limits.MaxHeaderBytes,
@@ -109,7 +109,7 @@ func TestDefaults(t *testing.T) {
 	if !slices.Equal(c.Regions, wantRegions) {
 		t.Errorf("Regions = %+v, want %+v", c.Regions, wantRegions)
 	}
-	if c.DatabaseKind() != DatabaseSQLite || c.DatabasePath() != c.Database {
+	if c.DatabaseKind() != DatabaseSQLite || c.DatabasePath() != c.Database.URL {
 		t.Errorf("DatabaseKind/Path = %s %s", c.DatabaseKind(), c.DatabasePath())
 	}
 	if len(c.ServeRegions) != 0 || !c.Serves("local") || !c.Serves("anything") {
@@ -268,14 +268,14 @@ func TestDatabaseKind(t *testing.T) {
 		{"PostgreSQL://h/db?sslmode=require", DatabasePostgres, ""},
 	}
 	for _, tc := range tests {
-		c := &Config{DataDir: "data", Database: tc.db}
+		c := &Config{DataDir: "data", Database: Database{URL: tc.db}}
 		if c.DatabaseKind() != tc.kind || c.DatabasePath() != tc.path {
 			t.Errorf("%q: kind %s path %q, want %s %q", tc.db, c.DatabaseKind(), c.DatabasePath(), tc.kind, tc.path)
 		}
 	}
 	c := mustLoad(t, []string{"--data-dir", "/x"}, nil)
-	if c.Database != filepath.Join("/x", "keyway.db") {
-		t.Errorf("database default does not follow dataDir: %q", c.Database)
+	if c.Database.URL != filepath.Join("/x", "keyway.db") {
+		t.Errorf("database default does not follow dataDir: %q", c.Database.URL)
 	}
 }
 

@@ -18,7 +18,7 @@ const redactedPassword = "xxxxx"
 func (c *Config) redactedCopy() Config {
 	cp := *c
 	cp.origin = nil
-	cp.Database = redactDSN(c.Database)
+	cp.Database.URL = redactDSN(c.Database.URL)
 	cp.PublicURL = redactURL(c.PublicURL)
 	cp.AdminPublicURL = redactURL(c.AdminPublicURL)
 	cp.Regions = slices.Clone(c.Regions)

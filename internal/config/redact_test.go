@@ -38,7 +38,7 @@ func canaryConfig(t *testing.T) *Config {
 		"KEYWAY_BOOTSTRAP_PASSWORD": canaryPassword,
 		"KEYWAY_DATABASE":           "postgres://keyway:" + canaryDBPass + "@db:5432/keyway?sslmode=require&password=" + canaryQueryPw,
 	})
-	if c.MasterKey.Reveal() != canaryKey || !strings.Contains(c.Database, canaryDBPass) {
+	if c.MasterKey.Reveal() != canaryKey || !strings.Contains(c.Database.URL, canaryDBPass) {
 		t.Fatal("canaries not loaded")
 	}
 	return c
@@ -76,7 +76,8 @@ func TestRedaction(t *testing.T) {
 	if red["masterKey"] != redactedText || red["bootstrapToken"] != redactedText || red["bootstrapPassword"] != redactedText {
 		t.Errorf("secrets not marked as set: %v %v %v", red["masterKey"], red["bootstrapToken"], red["bootstrapPassword"])
 	}
-	db, _ := red["database"].(string)
+	dbSection, _ := red["database"].(map[string]any)
+	db, _ := dbSection["url"].(string)
 	if !strings.HasPrefix(db, "postgres://keyway:xxxxx@db:5432/keyway?") || !strings.Contains(db, "sslmode=require") {
 		t.Errorf("database = %q", db)
 	}

@@ -35,6 +35,7 @@ const (
 	MinBootstrapTokenLen    = 24
 	MinBootstrapPasswordLen = 8
 	maxShutdownTimeout      = time.Hour
+	maxDBConns              = 1000
 )
 
 var regionIDPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -155,23 +156,27 @@ func (v *validator) baseURL(key, s string) {
 }
 
 func (v *validator) database() {
-	db := v.c.Database
+	db := v.c.Database.URL
 	switch {
 	case db == "":
-		v.add("database", "must not be empty")
+		v.add("database.url", "must not be empty")
 	case isPostgresURL(db):
 		if u, err := url.Parse(db); err != nil || u.Opaque != "" {
-			v.add("database", "is not a valid PostgreSQL URL (postgres://user:password@host:5432/dbname)")
+			v.add("database.url", "is not a valid PostgreSQL URL (postgres://user:password@host:5432/dbname)")
 		}
 	case strings.Contains(db, "://"):
 		scheme, _, _ := strings.Cut(db, "://")
 		if !isToken(scheme) {
 			scheme = "?"
 		}
-		v.add("database", fmt.Sprintf("URL scheme %q is not supported; use postgres:// or a SQLite file path", scheme))
+		v.add("database.url", fmt.Sprintf("URL scheme %q is not supported; use postgres:// or a SQLite file path", scheme))
 	case looksLikeKeyValueDSN(db):
-		v.add("database", "looks like a PostgreSQL key=value connection string; use a postgres:// URL")
+		v.add("database.url", "looks like a PostgreSQL key=value connection string; use a postgres:// URL")
 	}
+	v.check("database.maxConns", v.c.Database.MaxConns >= 1 && v.c.Database.MaxConns <= maxDBConns,
+		fmt.Sprintf("must be a whole number from 1 to %d", maxDBConns))
+	v.check("database.statementTimeout", v.c.Database.StatementTimeout >= 0 && v.c.Database.StatementTimeout <= maxShutdownTimeout,
+		fmt.Sprintf("must be a duration from 0 (no limit) to %s, such as 30s", maxShutdownTimeout))
 }
 
 func looksLikeKeyValueDSN(s string) bool {

@@ -48,7 +48,7 @@ shutdownTimeout: 0s
 		"dataDir: must not be empty",
 		`proxyAddr (--proxy-addr): port "99999"`,
 		`adminAddr: "localhost" is not host:port`,
-		`database (--database): URL scheme "mysql" is not supported`,
+		`database.url (--database): URL scheme "mysql" is not supported`,
 		`publicURL: "ftp://proxy.example.com" must start with http`,
 		"adminPublicURL: must not contain a user name or password",
 		"masterKey (KEYWAY_MASTER_KEY): must be base64",
@@ -95,7 +95,7 @@ func TestValidateDoesNotModify(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Database != "" || c.Regions[0].PublicURL != "" || c.Regions[0].Name != "" {
+	if c.Database.URL != "" || c.Regions[0].PublicURL != "" || c.Regions[0].Name != "" {
 		t.Fatalf("Validate modified the config: %+v", c)
 	}
 	c.ProxyAddr, c.AdminAddr = ":9000", ":9000"

@@ -119,7 +119,7 @@ func (f *fixture) start() {
 		Opener: f.keyring,
 		Hasher: auth.NewHasher(f.keyring.NewMAC),
 		Transports: func(o snapshot.TransportOptions) (http.RoundTripper, error) {
-			return egress.NewTransport(f.policy, egress.TransportOptions{ResponseHeaderTimeout: o.ResponseHeaderTimeout, CAPEM: o.CAPEM, ServerName: o.ServerName})
+			return egress.NewH1Transport(f.policy, egress.TransportOptions{ResponseHeaderTimeout: o.ResponseHeaderTimeout, IdleTimeout: o.IdleTimeout, CAPEM: o.CAPEM, ServerName: o.ServerName})
 		},
 		PollInterval: time.Hour,
 	})
@@ -510,4 +510,36 @@ func TestThrottleSlowsRepeatedFailures(t *testing.T) {
 	if d := th.failed(ip); d != 0 {
 		t.Fatalf("window did not reset: %v", d)
 	}
+}
+
+type noSnapshot struct{}
+
+func (noSnapshot) Current() *snapshot.Snapshot { return nil }
+
+func TestUnavailableWithoutSnapshotOrWithBrokenCredential(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(New(noSnapshot{}, Options{}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/prx/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Requestrocket-Proxy-Code") != "proxy-unavailable" {
+		t.Fatalf("no snapshot: %d %q", resp.StatusCode, resp.Header.Get("Requestrocket-Proxy-Code"))
+	}
+	if r, _ := http.Get(srv.URL + "/readyz"); r.StatusCode != 503 {
+		t.Fatalf("readyz without snapshot: %d", r.StatusCode)
+	}
+
+	f := newFixture(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	f.standard(nil)
+	// the target credential's sealed secret belongs to another row: it
+	// cannot be opened, so the proxy cannot serve
+	f.data.Credentials[1].SecretSealed = f.keyring.Seal([]byte(`{"key":"x"}`), "credential:other")
+	f.start()
+	resp2, body := f.do("GET", "/api/prx/x", nil, key("caller-key-1"))
+	expect(t, resp2, body, 503, "proxy-unavailable")
+	resp2, body = f.do("GET", "/api/prx/x", nil, key("wrong-key-1"))
+	expect(t, resp2, body, 403, "proxy-access-denied")
 }

@@ -1,7 +1,6 @@
 package dataplane
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -11,21 +10,18 @@ import (
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/auth"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 var (
 	errResponseTooLarge = errors.New("response larger than the target's limit")
 	errRequestTooLarge  = errors.New("request body larger than the limit")
-	errIdleTimeout      = errors.New("target stopped sending the response body")
 )
 
 // forward hands the request to the reverse proxy with the exchange as its
-// context, so an idle upstream body can be cancelled.
+// context. The target's idle timeout between body bytes is enforced by its
+// transport (read deadlines), so no timer or extra context is needed here.
 func (h *Handler) forward(w http.ResponseWriter, r *http.Request, ex *exchange) {
-	ctx, cancel := context.WithCancelCause(ex.Context)
-	ex.Context = ctx
-	ex.cancel = func() { cancel(errIdleTimeout) }
-	defer cancel(nil)
 	out := r.WithContext(ex)
 	if ex.proxy.LogBodies && h.o.Recorder != nil {
 		ex.reqBody, ex.respBody = h.o.Recorder.NewCapture(), h.o.Recorder.NewCapture()
@@ -126,8 +122,14 @@ func (h *Handler) modifyResponse(resp *http.Response) error {
 	ex.status = resp.StatusCode
 	ex.code, ex.msg = codeGranted, auth.OK.Message()
 	h.setDiagnostics(resp.Header, ex, ex.msg)
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		resp.Body = newUpstreamBody(resp.Body, ex, t.MaxResponseBytes, t.IdleTimeout)
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return nil
+	}
+	if t.MaxResponseBytes > 0 {
+		resp.Body = &cappedBody{rc: resp.Body, ex: ex, limit: t.MaxResponseBytes}
+	}
+	if ex.respBody != nil {
+		resp.Body = &capturedBody{ReadCloser: resp.Body, c: ex.respBody}
 	}
 	return nil
 }
@@ -162,34 +164,17 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 
 func (b *limitedBody) Close() error { return b.rc.Close() }
 
-// upstreamBody cuts a response off at the size limit and cancels the
-// upstream request when no byte arrives within the idle timeout.
-type upstreamBody struct {
-	rc        io.ReadCloser
-	ex        *exchange
-	limit     int64 // 0 = none
-	read      int64
-	idle      time.Duration
-	timer     *time.Timer
-	closeOnce sync.Once
+// cappedBody cuts a response off at the target's size limit.
+type cappedBody struct {
+	rc    io.ReadCloser
+	ex    *exchange
+	limit int64
+	read  int64
 }
 
-func newUpstreamBody(rc io.ReadCloser, ex *exchange, limit int64, idle time.Duration) *upstreamBody {
-	return &upstreamBody{rc: rc, ex: ex, limit: limit, idle: idle}
-}
-
-func (b *upstreamBody) Read(p []byte) (int, error) {
-	if b.timer == nil {
-		b.timer = time.AfterFunc(b.idle, b.ex.cancel)
-	} else {
-		b.timer.Reset(b.idle)
-	}
+func (b *cappedBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
-	b.timer.Stop()
-	if b.ex.respBody != nil && n > 0 {
-		b.ex.respBody.Keep(p[:n])
-	}
-	if b.limit > 0 && b.read+int64(n) > b.limit {
+	if b.read+int64(n) > b.limit {
 		// deliver what fits, then abort the stream
 		n = int(b.limit - b.read)
 		b.read = b.limit
@@ -202,14 +187,7 @@ func (b *upstreamBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *upstreamBody) Close() error {
-	b.closeOnce.Do(func() {
-		if b.timer != nil {
-			b.timer.Stop()
-		}
-	})
-	return b.rc.Close()
-}
+func (b *cappedBody) Close() error { return b.rc.Close() }
 
 // bufferPool lends 32 KiB copy buffers to the reverse proxy.
 type bufferPool struct{}
@@ -218,3 +196,18 @@ var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 
 func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
 func (bufferPool) Put(b []byte) { buffers.Put(&b) }
+
+// capturedBody keeps the first bytes of a response body for the request
+// log (proxies with proxyLogBodies).
+type capturedBody struct {
+	io.ReadCloser
+	c *telemetry.Capture
+}
+
+func (b *capturedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.c.Keep(p[:n])
+	}
+	return n, err
+}

@@ -1,11 +1,18 @@
 package dataplane
 
 import (
+	"context"
+	"net/http"
+	"net/http/httputil"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyway-dev/keyway/internal/auth"
+	"github.com/keyway-dev/keyway/internal/credential"
+	"github.com/keyway-dev/keyway/internal/inject"
+	"github.com/keyway-dev/keyway/internal/snapshot"
 )
 
 func netipMust(s string) netip.Addr { return netip.MustParseAddr(s) }
@@ -57,6 +64,43 @@ func FuzzStripCredentialParam(f *testing.F) {
 		}
 		if len(out) > len(q) {
 			t.Fatalf("grew: %q → %q", q, out)
+		}
+	})
+}
+
+func TestAppendMillis(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{0: "0.000", 1500 * time.Microsecond: "1.500", 12345678 * time.Nanosecond: "12.345", -time.Second: "0.000"} {
+		if got := string(appendMillis(nil, d)); got != want {
+			t.Errorf("%v → %q, want %q", d, got, want)
+		}
+	}
+}
+
+// FuzzRewritePath checks the upstream URL is the target's base path, "/"
+// and the caller's target path exactly as escaped, for every accepted path.
+func FuzzRewritePath(f *testing.F) {
+	for _, s := range []string{"v1/items", "a%20b/c", "x:y@z", "%41%42", "", "caf%C3%A9/%E2%82%AC"} {
+		f.Add(s)
+	}
+	h := New(noSnapshot{}, Options{})
+	inj, _ := inject.New("none", credential.Config{}, credential.Secret{})
+	applier, _ := inj.Prepare(context.Background())
+	target := &snapshot.Target{Scheme: "http", Host: "upstream.test", BasePath: "/base x", BaseRawPath: "/base%20x"}
+	f.Fuzz(func(t *testing.T, rest string) {
+		if checkTargetPath(rest) != nil {
+			return
+		}
+		in, err := http.NewRequest("GET", "http://keyway.test/api/prx/"+rest, nil)
+		if err != nil || in.URL.EscapedPath() != "/api/prx/"+rest {
+			return // not a path a client could send verbatim
+		}
+		ex := &exchange{Context: context.Background(), proxy: &snapshot.Proxy{Target: target}, applier: applier, rest: rest}
+		in = in.WithContext(ex)
+		pr := &httputil.ProxyRequest{In: in, Out: in.Clone(ex)}
+		h.rewrite(pr)
+		if got := pr.Out.URL.EscapedPath(); got != "/base%20x/"+rest {
+			t.Fatalf("rest %q forwarded as %q", rest, got)
 		}
 	})
 }

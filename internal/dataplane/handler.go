@@ -111,17 +111,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeHealth(w, http.StatusOK, "ready")
 	default:
-		h.fail(w, r, newExchange(r, h.now(), h.newRequestID()), failure{
+		now := h.now()
+		h.fail(w, r, newExchange(r, now, h.newRequestID(now)), failure{
 			status: http.StatusNotFound, code: codeBadRequest,
 			msg: "Not found: proxy calls go to /api/{proxyId}/{path}",
 		})
 	}
 }
 
-func (h *Handler) newRequestID() string { return id.New(id.Request) }
+func (h *Handler) newRequestID(now time.Time) string { return id.NewFast(id.Request, now) }
 
 func (h *Handler) serveProxy(w http.ResponseWriter, r *http.Request, path string) {
-	ex := newExchange(r, h.now(), h.newRequestID())
+	now := h.now()
+	ex := newExchange(r, now, h.newRequestID(now))
 	proxyID, rest, _ := splitProxyPath(path, "/api/")
 	ex.rest = rest
 	h.startTrace(ex, r)
@@ -217,7 +219,6 @@ func (h *Handler) deny(w http.ResponseWriter, r *http.Request, ex *exchange, ip 
 type exchange struct {
 	context.Context
 	req       *http.Request // the incoming request
-	cancel    context.CancelFunc
 	proxy     *snapshot.Proxy
 	applier   inject.Applier
 	presented auth.Presented

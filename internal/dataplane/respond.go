@@ -68,10 +68,13 @@ func (n headerNames) stripIncoming(h http.Header) {
 }
 
 func (h *Handler) setDiagnostics(hdr http.Header, ex *exchange, msg string) {
-	hdr[h.h.code] = []string{ex.code}
-	hdr[h.h.message] = []string{msg}
-	hdr[h.h.requestID] = []string{ex.requestID}
-	hdr["Server-Timing"] = []string{serverTiming(ex)}
+	// one backing array for the four values: one allocation, not four
+	vals := [...]string{ex.code, msg, ex.requestID, serverTiming(ex)}
+	s := vals[:]
+	hdr[h.h.code] = s[0:1:1]
+	hdr[h.h.message] = s[1:2:2]
+	hdr[h.h.requestID] = s[2:3:3]
+	hdr["Server-Timing"] = s[3:4:4]
 	if ex.proxy != nil && len(ex.proxy.CorsOrigins) > 0 {
 		if o := ex.origin(); o != "" && ex.proxy.AllowsOrigin(o) {
 			hdr["Access-Control-Allow-Origin"] = []string{o}
@@ -94,11 +97,27 @@ func (e *exchange) origin() string {
 }
 
 func serverTiming(ex *exchange) string {
-	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 3, 64) }
+	var buf [96]byte
+	b := append(buf[:0], `keyway;desc="overhead";dur=`...)
 	if ex.sent.IsZero() || ex.headersAt.IsZero() {
-		return `keyway;desc="overhead";dur=` + ms(time.Since(ex.start))
+		b = appendMillis(b, time.Since(ex.start))
+		return string(b)
 	}
-	return `keyway;desc="overhead";dur=` + ms(ex.sent.Sub(ex.start)) + `, upstream;dur=` + ms(ex.headersAt.Sub(ex.sent))
+	b = appendMillis(b, ex.sent.Sub(ex.start))
+	b = append(b, `, upstream;dur=`...)
+	b = appendMillis(b, ex.headersAt.Sub(ex.sent))
+	return string(b)
+}
+
+// appendMillis writes d in milliseconds with three decimals.
+func appendMillis(b []byte, d time.Duration) []byte {
+	us := d.Microseconds()
+	if us < 0 {
+		us = 0
+	}
+	b = strconv.AppendInt(b, us/1000, 10)
+	frac := us % 1000
+	return append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
 }
 
 // failure is an answer keyway gives itself.
@@ -154,24 +173,17 @@ func (h *Handler) errorHandler(w http.ResponseWriter, r *http.Request, err error
 	case errors.As(err, &blocked):
 		h.fail(w, r, ex, failure{status: http.StatusBadGateway, code: codeUnreachable,
 			msg: "Target address is blocked by the egress policy (" + blocked.Rule + ")"})
-	case callerGone(ex):
+	case ex.Context.Err() != nil:
 		// the caller went away; nobody is left to answer
 		ex.status, ex.code, ex.msg = statusClientClosed, codeUnreachable, "The caller closed the connection before the target answered"
 		h.finish(ex, r)
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout() || errors.Is(err, errIdleTimeout):
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout():
 		h.fail(w, r, ex, failure{status: http.StatusGatewayTimeout, code: codeTimeout,
 			msg: fmt.Sprintf("Target did not answer within %s", ex.proxy.Target.Timeout)})
 	default:
 		h.log.Debug("target unreachable", slog.String("proxy", ex.proxy.ID), slog.String("error", err.Error()))
 		h.fail(w, r, ex, failure{status: http.StatusBadGateway, code: codeUnreachable, msg: "Target could not be reached: " + unreachableReason(err)})
 	}
-}
-
-// callerGone reports whether the caller cancelled the request (as opposed
-// to keyway cancelling an idle upstream).
-func callerGone(ex *exchange) bool {
-	cause := context.Cause(ex.Context)
-	return cause != nil && cause != errIdleTimeout
 }
 
 // unreachableReason names the kind of failure without internal detail.

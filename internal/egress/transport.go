@@ -40,6 +40,9 @@ type TransportOptions struct {
 	ServerName string
 	// DialTimeout bounds name resolution plus TCP connect.
 	DialTimeout time.Duration
+	// IdleTimeout, when positive, bounds the silence between response body
+	// reads (a target's targetIdleTimeoutSeconds); H1Transport only.
+	IdleTimeout time.Duration
 }
 
 // Dialer returns a net.Dialer whose Control hook refuses addresses the

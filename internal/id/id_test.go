@@ -30,3 +30,12 @@ func TestNewIsValidSortedAndUnique(t *testing.T) {
 		}
 	}
 }
+
+func TestNewFastMatchesTheFormat(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	a, b := NewFast(Request, now), NewFast(Request, now)
+	if !Valid(Request, a) || a == b {
+		t.Fatalf("NewFast: %q %q", a, b)
+	}
+}

@@ -18,8 +18,10 @@ import (
 // transport from another; targets with equal options share one.
 type TransportOptions struct {
 	ResponseHeaderTimeout time.Duration
-	CAPEM                 string
-	ServerName            string
+	// IdleTimeout bounds the silence between response body bytes.
+	IdleTimeout time.Duration
+	CAPEM       string
+	ServerName  string
 }
 
 // Opener opens sealed secrets (seal.Keyring).
@@ -148,6 +150,7 @@ func (b *builder) target(t *store.Target) (*Target, error) {
 	}
 	rt, err := b.transports(TransportOptions{
 		ResponseHeaderTimeout: seconds(t.TimeoutSeconds, 30),
+		IdleTimeout:           seconds(t.IdleTimeoutSeconds, 60),
 		CAPEM:                 t.TLS.CAPEM,
 		ServerName:            t.TLS.ServerName,
 	})

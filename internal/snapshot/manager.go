@@ -53,6 +53,9 @@ type Manager struct {
 	tmu        sync.Mutex
 	transports map[TransportOptions]http.RoundTripper
 
+	failing bool        // the last version check failed; used by poll only
+	polling atomic.Bool // Start launched the poller, so Stop waits for it
+
 	stopOnce sync.Once
 	stop     chan struct{}
 	done     chan struct{}
@@ -93,6 +96,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	if err := m.Refresh(ctx); err != nil {
 		return fmt.Errorf("loading first snapshot: %w", err)
 	}
+	m.polling.Store(true)
 	go m.poll()
 	return nil
 }
@@ -101,9 +105,11 @@ func (m *Manager) Start(ctx context.Context) error {
 func (m *Manager) Stop() {
 	m.stopOnce.Do(func() {
 		close(m.stop)
-		select {
-		case <-m.done:
-		case <-time.After(5 * time.Second):
+		if m.polling.Load() {
+			select {
+			case <-m.done:
+			case <-time.After(5 * time.Second):
+			}
 		}
 		m.tmu.Lock()
 		for _, rt := range m.transports {
@@ -114,7 +120,8 @@ func (m *Manager) Stop() {
 }
 
 // Refresh makes the current snapshot reflect every change committed before
-// the call. Concurrent calls share one rebuild.
+// the call. Concurrent calls share one rebuild. When the rebuild fails
+// (the database is unreachable), the current snapshot stays in place.
 func (m *Manager) Refresh(ctx context.Context) error {
 	ticket := m.requested.Add(1)
 	m.rebuildMu.Lock()
@@ -208,9 +215,26 @@ func (m *Manager) poll() {
 			return
 		case <-t.C:
 		}
-		if err := m.checkVersion(); err != nil && !errors.Is(err, context.Canceled) {
-			m.d.Logger.Warn("snapshot version check failed", slog.String("error", err.Error()))
-		}
+		m.reportCheck(m.checkVersion())
+	}
+}
+
+// reportCheck logs the first failed version check at Warn and the
+// recovery at Info; failures in between go to Debug, so a database outage
+// does not write a warning every second. Either way the data plane keeps
+// serving the snapshot it has.
+func (m *Manager) reportCheck(err error) {
+	switch {
+	case err != nil && errors.Is(err, context.Canceled):
+	case err != nil && !m.failing:
+		m.failing = true
+		m.d.Logger.Warn("snapshot version check failed; serving the last snapshot until the database answers",
+			slog.String("error", err.Error()))
+	case err != nil:
+		m.d.Logger.Debug("snapshot version check failed", slog.String("error", err.Error()))
+	case m.failing:
+		m.failing = false
+		m.d.Logger.Info("snapshot version check recovered")
 	}
 }
 

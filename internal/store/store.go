@@ -15,6 +15,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means a uniqueness or foreign-key constraint refused the change.
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable means the database could not do the work now: it is
+	// unreachable, the connection was lost, it is failing over or shutting
+	// down, or the operation timed out. The same call may succeed later.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // InUseError is returned when a row cannot be deleted because proxies still

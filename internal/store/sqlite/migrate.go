@@ -6,82 +6,17 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"regexp"
-	"sort"
-	"strconv"
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/store"
+	"github.com/keyway-dev/keyway/internal/store/sqlfile"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered schema change with its revert.
-type migration struct {
-	version  int
-	name     string
-	up, down string
-}
-
 // migrations is the parsed migrations directory, ordered by version.
-var migrations = mustMigrations(migrationFiles)
-
-var migrationName = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.(up|down)\.sql$`)
-
-// mustMigrations reads NNNN_name.up.sql / NNNN_name.down.sql pairs and
-// panics unless every version has both an up and a down file. Versions
-// are unique and applied in ascending order; a gap is allowed because
-// features are numbered when they are started, not when they land.
-func mustMigrations(fsys fs.FS) []migration {
-	ms, err := parseMigrations(fsys)
-	if err != nil {
-		panic("sqlite: migrations: " + err.Error())
-	}
-	return ms
-}
-
-func parseMigrations(fsys fs.FS) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	byVersion := map[int]*migration{}
-	for _, e := range entries {
-		m := migrationName.FindStringSubmatch(e.Name())
-		if m == nil {
-			return nil, fmt.Errorf("unexpected file %q", e.Name())
-		}
-		body, err := fs.ReadFile(fsys, "migrations/"+e.Name())
-		if err != nil {
-			return nil, err
-		}
-		v, _ := strconv.Atoi(m[1])
-		mig := byVersion[v]
-		if mig == nil {
-			mig = &migration{version: v, name: m[2]}
-			byVersion[v] = mig
-		}
-		if mig.name != m[2] {
-			return nil, fmt.Errorf("version %d has two names: %q and %q", v, mig.name, m[2])
-		}
-		if m[3] == "up" {
-			mig.up = string(body)
-		} else {
-			mig.down = string(body)
-		}
-	}
-	out := make([]migration, 0, len(byVersion))
-	for v, mig := range byVersion {
-		if mig.up == "" || mig.down == "" {
-			return nil, fmt.Errorf("version %d needs both an up and a down file", v)
-		}
-		out = append(out, *mig)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
-}
+var migrations = sqlfile.MustMigrations("sqlite", migrationFiles, "migrations")
 
 // MigrateUp applies every pending migration, each in its own BEGIN
 // IMMEDIATE transaction, which also keeps other processes on the same file
@@ -102,21 +37,21 @@ func (s *Store) MigrateUp(ctx context.Context) ([]int, error) {
 			if err := checkKnown(state); err != nil {
 				return err
 			}
-			if _, ok := state[m.version]; ok {
+			if _, ok := state[m.Version]; ok {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, m.up); err != nil {
-				return fmt.Errorf("applying migration %04d_%s: %w", m.version, m.name, err)
+			if _, err := tx.ExecContext(ctx, m.Up); err != nil {
+				return fmt.Errorf("applying migration %04d_%s: %w", m.Version, m.Name, err)
 			}
 			applied = true
-			return exec(ctx, tx, q.MigrationInsert, sql.Named("version", int64(m.version)),
-				sql.Named("name", m.name), sql.Named("applied_at", time.Now().UnixMilli()))
+			return exec(ctx, tx, q.MigrationInsert, sql.Named("version", int64(m.Version)),
+				sql.Named("name", m.Name), sql.Named("applied_at", time.Now().UnixMilli()))
 		})
 		if err != nil {
 			return done, fmt.Errorf("migrating up: %w", err)
 		}
 		if applied {
-			done = append(done, m.version)
+			done = append(done, m.Version)
 		}
 	}
 	return done, nil
@@ -167,12 +102,9 @@ func revertLatest(ctx context.Context, tx *sql.Tx) (int, error) {
 	if latest == 0 {
 		return 0, nil
 	}
-	m, ok := migrationByVersion(latest)
-	if !ok {
-		return 0, fmt.Errorf("%w: database has migration %d, which this binary does not ship", ErrSchemaTooNew, latest)
-	}
-	if _, err := tx.ExecContext(ctx, m.down); err != nil {
-		return 0, fmt.Errorf("reverting migration %04d_%s: %w", m.version, m.name, err)
+	m, _ := migrations.Find(latest) // checkKnown passed, so it exists
+	if _, err := tx.ExecContext(ctx, m.Down); err != nil {
+		return 0, fmt.Errorf("reverting migration %04d_%s: %w", m.Version, m.Name, err)
 	}
 	if err := execOne(ctx, tx, q.MigrationDelete, sql.Named("version", int64(latest))); err != nil {
 		return 0, err
@@ -200,8 +132,8 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]store.Migration, error) 
 	}
 	out := make([]store.Migration, 0, len(migrations))
 	for _, m := range migrations {
-		st := store.Migration{Version: m.version, Name: m.name}
-		if at, ok := state[m.version]; ok {
+		st := store.Migration{Version: m.Version, Name: m.Name}
+		if at, ok := state[m.Version]; ok {
 			st.Applied, st.AppliedAt = true, &at
 		}
 		out = append(out, st)
@@ -244,28 +176,16 @@ func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]time.Time, error)
 // checkKnown refuses to touch a schema that has versions this binary does
 // not ship.
 func checkKnown(state map[int]time.Time) error {
-	var unknown []int
+	applied := make([]int, 0, len(state))
 	for v := range state {
-		if _, ok := migrationByVersion(v); !ok {
-			unknown = append(unknown, v)
-		}
+		applied = append(applied, v)
 	}
+	unknown := migrations.Unknown(applied)
 	if len(unknown) == 0 {
 		return nil
 	}
-	sort.Ints(unknown)
-	return fmt.Errorf("%w: database has migration %d, which this binary does not ship (latest %d)",
-		ErrSchemaTooNew, unknown[len(unknown)-1], migrations[len(migrations)-1].version)
-}
-
-// migrationByVersion finds a shipped migration; versions may have gaps.
-func migrationByVersion(v int) (migration, bool) {
-	for _, m := range migrations {
-		if m.version == v {
-			return m, true
-		}
-	}
-	return migration{}, false
+	return fmt.Errorf("%w: database has migration %d, which this binary does not know (latest %d)",
+		ErrSchemaTooNew, unknown[len(unknown)-1], migrations.Latest())
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer keyway; this

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -104,48 +103,11 @@ func (s *Store) RequestLogInsert(ctx context.Context, entries []store.RequestLog
 	return nil
 }
 
-// logEntry is the JSON of the entry column: every field of a request log
-// entry that is not a column of its own.
-type logEntry struct {
-	Method          string            `json:"method"`
-	Path            string            `json:"path"`
-	Headers         map[string]string `json:"headers,omitempty"`
-	Params          map[string]string `json:"params,omitempty"`
-	ReceivedAt      int64             `json:"receivedAt"`
-	SentAt          int64             `json:"sentAt,omitempty"`
-	Code            string            `json:"code"`
-	Message         string            `json:"message"`
-	DurationUs      int64             `json:"durationUs"`
-	OverheadUs      int64             `json:"overheadUs"`
-	UpstreamUs      int64             `json:"upstreamUs"`
-	RuleID          string            `json:"ruleId,omitempty"`
-	TraceID         string            `json:"traceId,omitempty"`
-	Attempts        int               `json:"attempts,omitempty"`
-	NextAttemptAt   *int64            `json:"nextAttemptAt,omitempty"`
-	Detail          json.RawMessage   `json:"detail,omitempty"`
-	RequestBodyCut  bool              `json:"requestBodyCut,omitempty"`
-	ResponseBodyCut bool              `json:"responseBodyCut,omitempty"`
-}
-
 func requestLogArgs(e *store.RequestLog) ([]any, error) {
-	le := logEntry{Method: e.Method, Path: e.Path, Headers: e.Headers, Params: e.Params,
-		ReceivedAt: stamp(e.ReceivedAt), Code: e.Code, Message: e.Message, DurationUs: e.DurationUs,
-		OverheadUs: e.OverheadUs, UpstreamUs: e.UpstreamUs, RuleID: e.RuleID, TraceID: e.TraceID,
-		Attempts: e.Attempts, RequestBodyCut: e.RequestBodyCut, ResponseBodyCut: e.ResponseBodyCut}
-	if !e.SentAt.IsZero() {
-		le.SentAt = e.SentAt.UnixMilli()
+	entry, err := store.EncodeLogEntry(e)
+	if err != nil {
+		return nil, err
 	}
-	if e.NextAttemptAt != nil {
-		ms := e.NextAttemptAt.UnixMilli()
-		le.NextAttemptAt = &ms
-	}
-	if len(e.Detail) > 0 {
-		if !json.Valid(e.Detail) {
-			return nil, fmt.Errorf("request %s: detail is not JSON", e.ID)
-		}
-		le.Detail = e.Detail
-	}
-	entry := appendEntry(make([]byte, 0, 512), &le)
 	return []any{e.ID, e.ProxyID, e.ClientID, kindOr(e.Kind), e.Processed, stamp(e.ProcessedAt),
 		int64(e.Status), e.State, string(entry), blob(e.RequestBody), blob(e.ResponseBody)}, nil
 }
@@ -244,25 +206,6 @@ func scanRequestLog(sc scanner) (store.RequestLog, error) {
 	if err != nil {
 		return e, err
 	}
-	var le logEntry
-	if err := json.Unmarshal([]byte(entry), &le); err != nil {
-		return e, fmt.Errorf("decoding request %s: %w", e.ID, err)
-	}
 	e.ProcessedAt, e.Status = fromMS(processed), int(status)
-	e.Method, e.Path, e.Headers, e.Params = le.Method, le.Path, le.Headers, le.Params
-	e.ReceivedAt, e.Code, e.Message = fromMS(le.ReceivedAt), le.Code, le.Message
-	if le.SentAt != 0 {
-		e.SentAt = fromMS(le.SentAt)
-	}
-	e.DurationUs, e.OverheadUs, e.UpstreamUs = le.DurationUs, le.OverheadUs, le.UpstreamUs
-	e.RuleID, e.TraceID, e.Attempts = le.RuleID, le.TraceID, le.Attempts
-	if le.NextAttemptAt != nil {
-		t := fromMS(*le.NextAttemptAt)
-		e.NextAttemptAt = &t
-	}
-	if len(le.Detail) > 0 {
-		e.Detail = []byte(le.Detail)
-	}
-	e.RequestBodyCut, e.ResponseBodyCut = le.RequestBodyCut, le.ResponseBodyCut
-	return e, nil
+	return e, store.DecodeLogEntry([]byte(entry), &e)
 }

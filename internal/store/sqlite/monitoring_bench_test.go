@@ -101,7 +101,7 @@ func BenchmarkRequestLogInsert(b *testing.B) {
 			batch[i] = store.RequestLog{ID: fmt.Sprintf("req_%012d", n), ProxyID: "prx_bench", ClientID: "cli", Processed: true,
 				ReceivedAt: now, SentAt: now, ProcessedAt: now.Add(time.Duration(n) * time.Microsecond), Method: "GET", Path: "/bench",
 				Headers: map[string]string{"Accept": "*/*", "Authorization": "[redacted]", "User-Agent": "wrk"},
-				Status: 200, Code: "proxy-access-granted", Message: "Proxy authentication successful",
+				Status:  200, Code: "proxy-access-granted", Message: "Proxy authentication successful",
 				DurationUs: 900, OverheadUs: 60, UpstreamUs: 700, TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"}
 		}
 		if err := s.RequestLogInsert(b.Context(), batch); err != nil {

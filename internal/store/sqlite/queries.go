@@ -2,9 +2,8 @@ package sqlite
 
 import (
 	_ "embed"
-	"fmt"
-	"reflect"
-	"strings"
+
+	"github.com/keyway-dev/keyway/internal/store/sqlfile"
 )
 
 //go:embed queries.sql
@@ -75,75 +74,6 @@ type queries struct {
 // the same way with mustQueries, so parallel work does not collide.
 var q = mustQueries[queries]("queries.sql", queriesSQL)
 
-const nameMarker = "-- name:"
-
-// parseQueries splits src at "-- name: X" markers. Comment-only lines are
-// dropped, and each body is trimmed of whitespace and a final ';'.
-func parseQueries(src string) (map[string]string, error) {
-	out := make(map[string]string)
-	var name string
-	var body strings.Builder
-	flush := func() error {
-		if name == "" {
-			return nil
-		}
-		text := strings.TrimSuffix(strings.TrimSpace(body.String()), ";")
-		if strings.TrimSpace(text) == "" {
-			return fmt.Errorf("query %q is empty", name)
-		}
-		if _, dup := out[name]; dup {
-			return fmt.Errorf("query %q is defined twice", name)
-		}
-		out[name] = text
-		body.Reset()
-		return nil
-	}
-	for line := range strings.Lines(src) {
-		trimmed := strings.TrimSpace(line)
-		if rest, ok := strings.CutPrefix(trimmed, nameMarker); ok {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			name = strings.TrimSpace(rest)
-			if name == "" {
-				return nil, fmt.Errorf("%q marker without a name", nameMarker)
-			}
-			continue
-		}
-		if strings.HasPrefix(trimmed, "--") || trimmed == "" {
-			continue
-		}
-		if name == "" {
-			return nil, fmt.Errorf("statement before the first %q marker: %q", nameMarker, trimmed)
-		}
-		body.WriteString(line)
-	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// mustQueries parses src (named file for messages) and fills a struct of
-// string fields, panicking on any mismatch between markers and fields.
-func mustQueries[T any](file, src string) *T {
-	parsed, err := parseQueries(src)
-	if err != nil {
-		panic("sqlite: " + file + ": " + err.Error())
-	}
-	var qs T
-	v := reflect.ValueOf(&qs).Elem()
-	for i := range v.NumField() {
-		field := v.Type().Field(i).Name
-		text, ok := parsed[field]
-		if !ok {
-			panic("sqlite: " + file + ": missing query " + field)
-		}
-		v.Field(i).SetString(text)
-		delete(parsed, field)
-	}
-	for name := range parsed {
-		panic("sqlite: " + file + ": query " + name + " has no field in its struct")
-	}
-	return &qs
-}
+// mustQueries fills a struct of string fields from a queries file; see
+// sqlfile.MustQueries for the rules.
+func mustQueries[T any](file, src string) *T { return sqlfile.MustQueries[T]("sqlite", file, src) }

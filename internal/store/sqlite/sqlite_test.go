@@ -135,10 +135,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	all := make([]int, len(migrations))
-	for i, m := range migrations {
-		all[i] = m.version // versions may have gaps
-	}
+	all := migrations.Versions()
 
 	st, err := s.MigrationStatus(ctx)
 	must(t, err)
@@ -261,31 +258,6 @@ func TestReopenKeepsData(t *testing.T) {
 	if v != 1 {
 		t.Errorf("ChangeVersion after reopen = %d, want 1", v)
 	}
-}
-
-func TestParseQueries(t *testing.T) {
-	t.Parallel()
-	got, err := parseQueries("-- comment\n-- name: A\nSELECT 1;\n\n-- note\n-- name: B\nSELECT\n  2\n")
-	must(t, err)
-	if got["A"] != "SELECT 1" || got["B"] != "SELECT\n  2" || len(got) != 2 {
-		t.Errorf("parseQueries: %q", got)
-	}
-	for _, bad := range []string{
-		"-- name: A\nSELECT 1;\n-- name: A\nSELECT 2;", // duplicate
-		"-- name: A\n-- name: B\nSELECT 2;",            // empty
-		"SELECT 1;\n-- name: A\nSELECT 2;",             // before a marker
-		"-- name:\nSELECT 1;",                          // no name
-	} {
-		if _, err := parseQueries(bad); err == nil {
-			t.Errorf("parseQueries(%q) succeeded", bad)
-		}
-	}
-	defer func() {
-		if recover() == nil {
-			t.Error("mustQueries with a missing query did not panic")
-		}
-	}()
-	mustQueries[queries]("test.sql", "-- name: MetaGet\nSELECT 1;")
 }
 
 func tables(t *testing.T, s *Store) []string {

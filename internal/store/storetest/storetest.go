@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"PingDialect", testPingDialect},
 		{"Meta", testMeta},
+		{"MetaConcurrent", testMetaConcurrent},
 		{"Client", testClient},
 		{"ClientListForUser", testClientListForUser},
 		{"User", testUser},
@@ -64,6 +65,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DuplicateIDs", testDuplicateIDs},
 		{"DefaultTimestamps", testDefaultTimestamps},
 		{"ChangeVersion", testChangeVersion},
+		{"ConcurrentConfigWrites", testConcurrentConfigWrites},
+		{"InUseRace", testInUseRace},
 		{"Snapshot", testSnapshot},
 	}
 	tests = append(tests, monitoringTests...)

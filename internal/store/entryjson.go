@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"strconv"
@@ -7,8 +7,8 @@ import (
 
 // appendEntry encodes le as JSON without reflection: the request log
 // writes one per request, and encoding/json was a fifth of its cost. The
-// output is what encoding/json would decode back into le (a test checks
-// the round trip).
+// output is what encoding/json would decode back into le (a fuzz test
+// checks the round trip).
 func appendEntry(b []byte, le *logEntry) []byte {
 	b = append(b, `{"method":`...)
 	b = appendString(b, le.Method)

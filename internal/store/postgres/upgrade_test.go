@@ -1,0 +1,238 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/keyway-dev/keyway/internal/store"
+	"github.com/keyway-dev/keyway/internal/store/postgres/pgtest"
+)
+
+// Upgrade tests: testdata/dump_NNNN.sql is a pg_dump of a database at
+// migration NNNN holding the rows the seeds below wrote. Each dump is
+// loaded and migrated up to head; the schema must then equal a fresh
+// database's and every seed's rows must still read back. See
+// testdata/README.md for how to write the dump of the current head before
+// adding a migration.
+
+// envWriteDump makes TestWriteDump write testdata/dump_<head>.sql.
+const envWriteDump = "KEYWAY_WRITE_PG_DUMP"
+
+// seed writes rows at migration since (and later) and checks they survive
+// every later migration.
+type seed struct {
+	since int
+	write func(t *testing.T, s *Store)
+	check func(t *testing.T, s *Store)
+}
+
+// seeds are applied in order; add one when a migration adds tables, and
+// never change an existing one (old dumps hold its rows).
+var seeds = []seed{{since: 1, write: writeSeed1, check: checkSeed1}}
+
+var seedTime = time.Date(2025, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
+
+func seed1Rows() (store.Client, store.User, store.Token, store.Credential, store.Credential, store.Target, store.Proxy) {
+	c := store.Client{ID: "cli_dump", Name: "dump client", Config: store.ClientConfig{RequestsPerMinute: 60, AllowedRegions: []string{"local"}},
+		CreatedAt: seedTime, UpdatedAt: seedTime}
+	u := store.User{ID: "usr_dump", Name: "dump-admin", PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+		InstanceAdmin: true, PasswordChangedAt: seedTime, CreatedAt: seedTime, UpdatedAt: seedTime}
+	exp := seedTime.Add(24 * time.Hour)
+	tk := store.Token{ID: "tok_dump", UserID: u.ID, Name: "ci", Hash: []byte{0, 1, 2, 0xff}, Hint: "…dump", CreatedAt: seedTime, ExpiresAt: &exp}
+	pc := store.Credential{ID: "cred_dump_p", ClientID: c.ID, Name: "caller", Type: store.CredentialProxy, AuthType: "apiKey",
+		Region: "local", Config: []byte(`{"headerName":"Authorization"}`), SecretHash: []byte{9, 8, 7}, PrevSecretHash: []byte{6},
+		PrevSecretUntil: &exp, DefaultRuleEffect: "allow", CreatedAt: seedTime, UpdatedAt: seedTime}
+	tc := store.Credential{ID: "cred_dump_t", ClientID: c.ID, Name: "vendor", Type: store.CredentialTarget, AuthType: "bearer",
+		Region: "local", SecretSealed: []byte("sealed\x00bytes"), DefaultRuleEffect: "deny", CreatedAt: seedTime, UpdatedAt: seedTime}
+	tg := store.Target{ID: "tgt_dump", ClientID: c.ID, Name: "vendor api", BaseURL: "https://api.example.com/v1", TestPath: "/ping",
+		Region: "local", DefaultRuleEffect: "allow", TimeoutSeconds: 30, IdleTimeoutSeconds: 60,
+		Headers: map[string]string{"Accept": "application/json"}, MaxResponseBytes: 6 << 20,
+		TLS: store.TargetTLS{ServerName: "api.internal"}, CreatedAt: seedTime, UpdatedAt: seedTime}
+	retries := 3
+	px := store.Proxy{ID: "prx_dump", ClientID: c.ID, Name: "vendor", Active: true, Region: "local",
+		ProxyCredentialID: pc.ID, TargetID: tg.ID, TargetCredentialID: tc.ID, DefaultRuleEffect: "allow",
+		MaxRequestsPerMinute: 60, AsyncMaxRetries: &retries, AsyncCallbackOrigins: []string{"https://app.example.com"},
+		CorsOrigins: []string{"https://app.example.com"}, WebhookSecretSealed: []byte("whsec"), CreatedAt: seedTime, UpdatedAt: seedTime}
+	return c, u, tk, pc, tc, tg, px
+}
+
+func writeSeed1(t *testing.T, s *Store) {
+	ctx := t.Context()
+	c, u, tk, pc, tc, tg, px := seed1Rows()
+	_, err := s.MetaSetIfAbsent(ctx, "master_key_fingerprint", "dump-fingerprint")
+	must(t, err)
+	must(t, s.ClientCreate(ctx, c))
+	must(t, s.UserCreate(ctx, u))
+	must(t, s.MembershipPut(ctx, store.Membership{ClientID: c.ID, UserID: u.ID, Roles: []string{"owner"}, CreatedAt: seedTime}))
+	must(t, s.TokenCreate(ctx, tk))
+	must(t, s.CredentialCreate(ctx, pc))
+	must(t, s.CredentialCreate(ctx, tc))
+	must(t, s.TargetCreate(ctx, tg))
+	must(t, s.ProxyCreate(ctx, px))
+}
+
+func checkSeed1(t *testing.T, s *Store) {
+	ctx := t.Context()
+	c, u, tk, pc, tc, tg, px := seed1Rows()
+	fp, err := s.MetaGet(ctx, "master_key_fingerprint")
+	if err != nil || fp != "dump-fingerprint" {
+		t.Errorf("meta: %q %v", fp, err)
+	}
+	gotC, err := s.ClientGet(ctx, c.ID)
+	must(t, err)
+	sameValue(t, "client", gotC, c)
+	gotU, err := s.UserGetByName(ctx, u.Name)
+	must(t, err)
+	sameValue(t, "user", gotU, u)
+	gotT, err := s.TokenGetByHash(ctx, tk.Hash)
+	must(t, err)
+	sameValue(t, "token", gotT, tk)
+	snap, err := s.SnapshotLoad(ctx)
+	must(t, err)
+	if len(snap.Proxies) != 1 || len(snap.Credentials) != 2 || len(snap.Targets) != 1 {
+		t.Fatalf("snapshot after upgrade: %d proxies, %d credentials, %d targets", len(snap.Proxies), len(snap.Credentials), len(snap.Targets))
+	}
+	sameValue(t, "proxy", snap.Proxies[0], px)
+	sameValue(t, "target", snap.Targets[0], tg)
+	gotPC, err := s.CredentialGet(ctx, c.ID, pc.ID)
+	must(t, err)
+	sameValue(t, "proxy credential", gotPC, pc)
+	gotTC, err := s.CredentialGet(ctx, c.ID, tc.ID)
+	must(t, err)
+	sameValue(t, "target credential", gotTC, tc)
+	// The upgraded database still takes writes and still announces them.
+	px.Active = false
+	must(t, s.ProxyUpdate(ctx, px))
+}
+
+// sameValue compares rows by their JSON form (pointers by value, times in
+// RFC 3339); a credential's Config is compacted first, since jsonb
+// returns it reformatted.
+func sameValue[T any](t *testing.T, what string, got, want T) {
+	t.Helper()
+	enc := func(v any) string {
+		if c, ok := v.(store.Credential); ok && c.Config != nil {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, c.Config); err == nil {
+				c.Config = buf.Bytes()
+			}
+			v = c
+		}
+		b, err := json.Marshal(v)
+		must(t, err)
+		return string(b)
+	}
+	if g, w := enc(got), enc(want); g != w {
+		t.Errorf("%s after upgrade:\n got  %s\n want %s", what, g, w)
+	}
+}
+
+var dumpName = regexp.MustCompile(`^dump_(\d{4})\.sql$`)
+
+func TestUpgradeFromDumps(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "dump_*.sql"))
+	must(t, err)
+	if len(files) == 0 {
+		t.Fatal("no testdata/dump_*.sql: the upgrade test has nothing to load")
+	}
+	fresh, _ := openTest(t)
+	want := schemaOf(t, fresh)
+	for _, file := range files {
+		m := dumpName.FindStringSubmatch(filepath.Base(file))
+		if m == nil {
+			t.Fatalf("unexpected file %s", file)
+		}
+		version, _ := strconv.Atoi(m[1])
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
+			testUpgrade(t, file, version, want)
+		})
+	}
+}
+
+func testUpgrade(t *testing.T, file string, version int, want []string) {
+	url := pgtest.NewDatabase(t)
+	loadDump(t, url, file)
+	s := openURL(t, url, Options{})
+	applied, err := s.MigrateUp(t.Context())
+	must(t, err)
+	var pending []int
+	for _, v := range migrations.Versions() {
+		if v > version {
+			pending = append(pending, v)
+		}
+	}
+	wantInts(t, "migrations applied on the dump", applied, pending)
+	if got := schemaOf(t, s); !slices.Equal(got, want) {
+		t.Errorf("schema upgraded from %s differs from a fresh one:\n%s", file, diffLines(got, want))
+	}
+	for _, sd := range seeds {
+		if sd.since <= version {
+			sd.check(t, s)
+		}
+	}
+}
+
+// loadDump runs a plain-SQL pg_dump file through the simple protocol.
+func loadDump(t *testing.T, url, file string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	must(t, err)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	must(t, err)
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, string(b)); err != nil {
+		t.Fatalf("loading %s: %v", file, err)
+	}
+}
+
+// TestWriteDump is tooling, not a test: with KEYWAY_WRITE_PG_DUMP=1 it
+// migrates a fresh database to head, writes every seed and saves
+// testdata/dump_<head>.sql with pg_dump (which must be on PATH).
+func TestWriteDump(t *testing.T) {
+	if os.Getenv(envWriteDump) == "" {
+		t.Skip("tooling: set " + envWriteDump + "=1 to write testdata/dump_<head>.sql (see testdata/README.md)")
+	}
+	s, url := openTest(t)
+	for _, sd := range seeds {
+		sd.write(t, s)
+	}
+	out, err := osexec.CommandContext(t.Context(), "pg_dump", "--no-owner", "--no-privileges", "--inserts", "--dbname", url).Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v", err)
+	}
+	path := filepath.Join("testdata", fmt.Sprintf("dump_%04d.sql", migrations.Latest()))
+	must(t, os.WriteFile(path, plainSQL(out), 0o644))
+	t.Logf("wrote %s", path)
+}
+
+// plainSQL drops psql meta-commands (\restrict and the like, which newer
+// pg_dump versions emit) and the dump's version banner, so the file is
+// plain SQL any driver can run and does not change with the client
+// version.
+func plainSQL(dump []byte) []byte {
+	var b strings.Builder
+	for line := range strings.Lines(string(dump)) {
+		if strings.HasPrefix(line, `\`) || strings.HasPrefix(line, "-- Dumped from") || strings.HasPrefix(line, "-- Dumped by") {
+			continue
+		}
+		b.WriteString(line)
+	}
+	return []byte(b.String())
+}
