@@ -40,6 +40,12 @@ test-e2e: ## Run only the end-to-end tests, on SQLite and on PostgreSQL (builds 
 pg-dump: ## Write the PostgreSQL upgrade-test dump of the head migration (before adding a migration; needs pg_dump)
 	KEYWAY_WRITE_PG_DUMP=1 $(GO) test -count=1 -run '^TestWriteDump$$' ./internal/store/postgres/
 
+.PHONY: screenshots
+screenshots: ## Save PNGs of the dashboard's main pages in docs/screenshots (needs Chromium)
+	mkdir -p docs/screenshots
+	KEYWAY_E2E_DATABASE=sqlite KEYWAY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestDashboardInBrowser$$' ./e2e/
+	rm -f docs/screenshots/failure.png
+
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 20s)
 	@for pkg in $$($(GO) list ./internal/...); do \

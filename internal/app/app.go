@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/store/postgres"
 	"github.com/keyway-dev/keyway/internal/store/sqlite"
 	"github.com/keyway-dev/keyway/internal/telemetry"
+	"github.com/keyway-dev/keyway/internal/web"
 )
 
 // App is a running keyway node.
@@ -156,8 +158,18 @@ func (a *App) build() error {
 		MaxHeaderBytes:    a.cfg.Limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 	}
+	dash, err := web.New(web.Deps{
+		Service:        a.svc,
+		Keyring:        a.keyring,
+		Logger:         a.log.With(slog.String("component", "dashboard")),
+		SecureCookies:  a.cfg.TLS.Admin.Enabled() || strings.HasPrefix(a.cfg.AdminPublicURL, "https://"),
+		TrustedProxies: a.cfg.TrustedProxyPrefixes(),
+	})
+	if err != nil {
+		return fmt.Errorf("building dashboard: %w", err)
+	}
 	a.adminSrv = &http.Server{
-		Handler:           a.adminHandler(),
+		Handler:           a.adminHandler(dash),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -168,10 +180,15 @@ func (a *App) build() error {
 	return nil
 }
 
-// adminHandler serves the Core API plus health endpoints.
-func (a *App) adminHandler() http.Handler {
+// adminHandler serves the Core API under its prefixes, health endpoints,
+// and the dashboard everywhere else.
+func (a *App) adminHandler(dash http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", api.New(a.svc, a.log.With(slog.String("component", "api"))))
+	mux.Handle("/", dash)
+	core := api.New(a.svc, a.log.With(slog.String("component", "api")))
+	for _, p := range api.Prefixes() {
+		mux.Handle(p, core)
+	}
 	mux.Handle("GET /metrics", a.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { health(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {

@@ -1,12 +1,12 @@
 package dataplane
 
 import (
-	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/keyway-dev/keyway/internal/realip"
 )
 
 // throttle slows down addresses that keep failing authentication: after
@@ -56,39 +56,5 @@ func (t *throttle) failed(ip netip.Addr) time.Duration {
 // clientIP is the caller's address: the peer, or the nearest untrusted
 // X-Forwarded-For entry when the peer is a trusted proxy.
 func (h *Handler) clientIP(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	var ip netip.Addr
-	if err == nil {
-		ip = ap.Addr().Unmap()
-	} else if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		ip, _ = netip.ParseAddr(host)
-	}
-	if len(h.o.TrustedProxies) == 0 || !h.trusted(ip) {
-		return ip
-	}
-	xff := r.Header.Values("X-Forwarded-For")
-	for i := len(xff) - 1; i >= 0; i-- {
-		parts := strings.Split(xff[i], ",")
-		for j := len(parts) - 1; j >= 0; j-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
-			if err != nil {
-				return ip
-			}
-			a = a.Unmap()
-			if !h.trusted(a) {
-				return a
-			}
-			ip = a
-		}
-	}
-	return ip
-}
-
-func (h *Handler) trusted(ip netip.Addr) bool {
-	for _, p := range h.o.TrustedProxies {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return realip.From(r, h.o.TrustedProxies)
 }

@@ -34,7 +34,10 @@ type Keyring struct {
 	id      string // short key id stored with each sealed value
 	aead    cipher.AEAD
 	hashKey []byte
-	fp      string
+	// deriveKey is the root of Derive, so derived keys never equal the
+	// sealing or hashing keys.
+	deriveKey []byte
+	fp        string
 }
 
 // New derives the sealing and hashing keys from a 32-byte master key.
@@ -53,10 +56,11 @@ func New(master []byte) (*Keyring, error) {
 	}
 	fpSum := derive(master, "keyway fingerprint v1")
 	return &Keyring{
-		id:      hex.EncodeToString(fpSum[:4]),
-		aead:    aead,
-		hashKey: derive(master, "keyway hash v1"),
-		fp:      hex.EncodeToString(fpSum[:16]),
+		id:        hex.EncodeToString(fpSum[:4]),
+		aead:      aead,
+		hashKey:   derive(master, "keyway hash v1"),
+		deriveKey: derive(master, "keyway derive v1"),
+		fp:        hex.EncodeToString(fpSum[:16]),
 	}, nil
 }
 
@@ -85,6 +89,13 @@ func derive(master []byte, label string) []byte {
 	m := hmac.New(sha256.New, master)
 	m.Write([]byte(label))
 	return m.Sum(nil)
+}
+
+// Derive returns a 32-byte key for one purpose (e.g. "dashboard session"),
+// computed from the master key with an HMAC label: the same master key and
+// label always give the same key, different labels unrelated keys.
+func (k *Keyring) Derive(label string) []byte {
+	return derive(k.deriveKey, label)
 }
 
 // Fingerprint identifies the master key without revealing it; the database

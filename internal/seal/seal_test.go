@@ -92,3 +92,23 @@ func FuzzOpen(f *testing.F) {
 		_, _ = k.Open(b, "a")
 	})
 }
+
+func TestDeriveIsStablePerLabelAndKey(t *testing.T) {
+	t.Parallel()
+	a, b := testKeyring(t, 1), testKeyring(t, 2)
+	if !bytes.Equal(a.Derive("dashboard session"), testKeyring(t, 1).Derive("dashboard session")) {
+		t.Fatal("same key and label gave different keys")
+	}
+	if bytes.Equal(a.Derive("dashboard session"), a.Derive("dashboard csrf")) {
+		t.Fatal("different labels gave the same key")
+	}
+	if bytes.Equal(a.Derive("dashboard session"), b.Derive("dashboard session")) {
+		t.Fatal("different master keys gave the same key")
+	}
+	if len(a.Derive("x")) != 32 {
+		t.Fatal("derived key is not 32 bytes")
+	}
+	if bytes.Equal(a.Derive("keyway hash v1"), a.hashKey) {
+		t.Fatal("a label reproduced the hashing key")
+	}
+}
