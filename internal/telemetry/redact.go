@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/keyway-dev/keyway/internal/snapshot"
 	"github.com/keyway-dev/keyway/internal/store"
 )
 
@@ -46,10 +47,19 @@ type Redactor struct {
 	// bodyBytes is how much of a captured body an entry keeps.
 	bodyBytes int
 
-	// forms caches the escaped forms of each secret value (secrets repeat
-	// on every request of a proxy); bounded, cleared when full.
-	formsMu sync.Mutex
-	forms   map[string][]string
+	// forms caches the escaped forms of each secret value, and scrubbers
+	// the sorted secret list of a proxy and presented credential (both
+	// repeat on every request); bounded, cleared when full.
+	formsMu   sync.Mutex
+	forms     map[string][]string
+	scrubbers map[scrubKey]*scrubber
+}
+
+// scrubKey identifies a scrubber: the proxy (a snapshot's proxies are
+// immutable, so the pointer fixes its secrets) and what the caller presented.
+type scrubKey struct {
+	proxy     *snapshot.Proxy
+	presented string
 }
 
 // maxCachedSecrets bounds the forms cache.
@@ -62,7 +72,8 @@ const captureSlack = 16 << 10
 // NewRedactor adds the given names to the defaults; entries keep at most
 // bodyBytes of a captured body.
 func NewRedactor(sensitiveHeaders, sensitiveParams []string, bodyBytes int) *Redactor {
-	r := &Redactor{headers: map[string]bool{}, params: map[string]bool{}, bodyBytes: bodyBytes, forms: map[string][]string{}}
+	r := &Redactor{headers: map[string]bool{}, params: map[string]bool{}, bodyBytes: bodyBytes, forms: map[string][]string{},
+		scrubbers: map[scrubKey]*scrubber{}}
 	for _, h := range append(append([]string{}, DefaultSensitiveHeaders...), sensitiveHeaders...) {
 		r.headers[http.CanonicalHeaderKey(strings.TrimSpace(h))] = true
 	}
@@ -174,6 +185,25 @@ func (r *Redactor) paramMap(raw string, sc *scrubber) map[string]string {
 type scrubber struct{ secrets []string }
 
 func (r *Redactor) newScrubber(ev *Event) *scrubber {
+	key := scrubKey{proxy: ev.Proxy, presented: ev.Presented}
+	r.formsMu.Lock()
+	sc, ok := r.scrubbers[key]
+	r.formsMu.Unlock()
+	if ok {
+		return sc
+	}
+	sc = r.buildScrubber(ev)
+	r.formsMu.Lock()
+	if len(r.scrubbers) >= maxCachedSecrets {
+		clear(r.scrubbers)
+	}
+	r.scrubbers[key] = sc
+	r.formsMu.Unlock()
+	return sc
+}
+
+// buildScrubber collects every form of the event's secrets, longest first.
+func (r *Redactor) buildScrubber(ev *Event) *scrubber {
 	sc := &scrubber{secrets: make([]string, 0, 4*(len(ev.Proxy.Redact)+2))}
 	add := func(s string) {
 		for _, f := range r.secretForms(s) {
