@@ -348,3 +348,49 @@ func (n *node) metrics() map[string]float64 {
 	}
 	return out
 }
+
+// TestRequestsListIncludesAsync: an async request appears in the proxy's
+// request list and single-request answer with its queue state, next to
+// sync requests from the request log.
+func TestRequestsListIncludesAsync(t *testing.T) {
+	t.Parallel()
+	n := startNode(t, nodeOptions{})
+	up := statusUpstream(t, "target-secret-9")
+	s := n.newProxy(up.URL, "target-secret-9")
+	resp, body := n.call("POST", "/async/"+s.Proxy.ID+"/v1/jobs", s.CallerKey, strings.NewReader(`{"a":1}`))
+	if resp.StatusCode != 202 {
+		t.Fatalf("async submit: %d %s", resp.StatusCode, body)
+	}
+	asyncID := resp.Header.Get("requestrocket-request-id")
+	resp, body = n.call("GET", "/api/"+s.Proxy.ID+"/v1/sync", s.CallerKey, nil)
+	wantCode(t, resp, body, 200, "proxy-access-granted")
+	syncID := resp.Header.Get("requestrocket-request-id")
+	base := "/api/clients/default/proxies/" + s.Proxy.ID + "/requests"
+	eventually(t, "both requests listed, the async one delivered", func() error {
+		var page requestsPage
+		if err := n.apiGet(base, &page); err != nil {
+			return err
+		}
+		byID := map[string]map[string]any{}
+		for _, r := range page.Requests {
+			byID[r["requestId"].(string)] = r
+		}
+		a, sy := byID[asyncID], byID[syncID]
+		if a == nil || sy == nil {
+			return fmt.Errorf("listed %v", page.Requests)
+		}
+		if a["state"] != "succeeded" || sy["state"] != nil || sy["processed"] != true {
+			return fmt.Errorf("async %v, sync %v", a["state"], sy)
+		}
+		return nil
+	})
+	var one struct {
+		Request map[string]any `json:"request"`
+	}
+	if err := n.apiGet(base+"/"+asyncID, &one); err != nil || one.Request["state"] != "succeeded" || one.Request["history"] == nil {
+		t.Errorf("async request answer %v (%v)", one.Request, err)
+	}
+	if err := n.apiGet(base+"/"+syncID, &one); err != nil || one.Request["requestId"] != syncID || one.Request["proxyData"] == nil {
+		t.Errorf("sync request answer %v (%v)", one.Request, err)
+	}
+}

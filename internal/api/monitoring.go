@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"unicode/utf8"
 
+	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/service"
 	"github.com/keyway-dev/keyway/internal/store"
 	"github.com/keyway-dev/keyway/internal/telemetry"
@@ -27,7 +28,6 @@ func (s *server) monitoringRoutes() []route {
 				{name: "status", typ: "string", desc: "an exact status (200) or a class (4xx)"},
 				{name: "cursor", typ: "string", desc: "nextCursor of the previous page"},
 			}},
-		{method: get, path: cPath + "/proxies/{proxyId}/requests/{requestId}", handler: s.requestGet, summary: "Get one request of a proxy, with captured bodies", tag: "requests", response: "RequestEnvelope"},
 		{method: get, path: cPath + "/proxies/{proxyId}/telemetry", handler: s.proxyTelemetry, summary: "A proxy's request counts and latency percentiles, totals and series", tag: "telemetry", response: "TelemetryEnvelope", query: rangeParams},
 		{method: get, path: cPath + "/telemetry", handler: s.clientTelemetry, summary: "A client's request counts and latency percentiles over all its proxies", tag: "telemetry", response: "TelemetryEnvelope", query: rangeParams},
 	}
@@ -44,6 +44,10 @@ func (s *server) requestList(w http.ResponseWriter, r *http.Request) error {
 	}
 	items := make([]any, len(page.Requests))
 	for i, e := range page.Requests {
+		if a, ok := page.Async[e.ID]; ok {
+			items[i] = async.NewView(a)
+			continue
+		}
 		items[i] = requestView(e, false)
 	}
 	body := map[string]any{"requests": items, "message": "Success", "totalRequests": page.Total,
@@ -55,6 +59,8 @@ func (s *server) requestList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// requestGet answers a sync request from the request log; the route's
+// handler (asyncRequestGet) tries the async queue first.
 func (s *server) requestGet(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.svc.RequestGet(r.Context(), actor(r), r.PathValue("clientId"), r.PathValue("proxyId"), r.PathValue("requestId"))
 	if err != nil {

@@ -35,12 +35,15 @@ func monitoringSchemas() obj {
 			"history": arrayOf(typ("object", "")), "response": typ("object", "async only"),
 		}),
 		"RequestList": object([]string{"requests", "message", "totalRequests"}, obj{
-			"requests": arrayOf(ref("Request")), "message": str("Success"),
+			"requests": arrayOf(obj{"anyOf": []obj{ref("Request"), ref("AsyncRequest")}}), "message": str("Success"),
 			"nextCursor":             str("pass as cursor for the next page; absent on the last page"),
 			"totalRequests":          integer("requests matching the filters (all pages)"),
 			"totalRequestsEstimated": boolean("true when totalRequests is estimated from telemetry (over 10 000 matches)"),
 		}),
-		"RequestEnvelope":   envelope("request", "Request"),
+		"RequestEnvelope": envelope("request", "Request"),
+		"RequestOrAsyncEnvelope": object([]string{"request", "message"}, obj{
+			"request": obj{"anyOf": []obj{ref("AsyncRequest"), ref("Request")}}, "message": str("Success"),
+		}),
 		"TelemetryPoint":    object(nil, seriesPoint),
 		"TelemetryTotals":   object(nil, point),
 		"Telemetry":         object(nil, obj{"from": dateTime(""), "to": dateTime(""), "interval": enum("", "minute", "hour", "day"), "totals": ref("TelemetryTotals"), "series": arrayOf(ref("TelemetryPoint"))}),

@@ -70,6 +70,7 @@ func (s *server) table() []route {
 		s.coreRoutes(),
 		s.monitoringRoutes(),
 		s.notificationRoutes(),
+		s.asyncRoutes(),
 	)
 }
 

@@ -19,11 +19,13 @@ import (
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/api"
+	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/auth"
 	"github.com/keyway-dev/keyway/internal/config"
 	"github.com/keyway-dev/keyway/internal/dataplane"
 	"github.com/keyway-dev/keyway/internal/egress"
 	"github.com/keyway-dev/keyway/internal/notify"
+	"github.com/keyway-dev/keyway/internal/inject"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
 	"github.com/keyway-dev/keyway/internal/snapshot"
@@ -44,6 +46,9 @@ type App struct {
 	keyring *seal.Keyring
 	snaps   *snapshot.Manager
 	svc     *service.Service
+	tokens  *inject.Registry
+	keySets *auth.KeySets
+	queue   *async.Queue
 
 	metrics  *telemetry.Metrics
 	recorder *telemetry.Recorder
@@ -107,6 +112,9 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.snaps.Start(ctx); err != nil {
 		return err
 	}
+	if err := a.queue.Start(ctx); err != nil {
+		return err
+	}
 	if err := a.startMonitoring(ctx); err != nil {
 		return err
 	}
@@ -116,6 +124,7 @@ func (a *App) Start(ctx context.Context) error {
 
 func (a *App) build() error {
 	policy := a.cfg.EgressPolicy()
+	a.buildCredentialFlows(policy)
 	a.snaps = snapshot.New(snapshot.Deps{
 		Loader: a.store,
 		Opener: a.keyring,
@@ -123,20 +132,26 @@ func (a *App) build() error {
 		Transports: func(o snapshot.TransportOptions) (http.RoundTripper, error) {
 			return egress.NewH1Transport(policy, egress.TransportOptions{ResponseHeaderTimeout: o.ResponseHeaderTimeout, IdleTimeout: o.IdleTimeout, CAPEM: o.CAPEM, ServerName: o.ServerName})
 		},
-		Logger: a.log.With(slog.String("component", "snapshot")),
+		Logger:  a.log.With(slog.String("component", "snapshot")),
+		Tokens:  a.tokens,
+		KeySets: a.keySets,
 	})
+	a.queue = a.buildAsync()
 	regions := make([]service.Region, len(a.cfg.Regions))
 	for i, r := range a.cfg.Regions {
 		regions[i] = service.Region{ID: r.ID, Name: r.Name, Latitude: r.Latitude, Longitude: r.Longitude, PublicURL: r.PublicURL}
 	}
 	a.svc = service.New(service.Deps{
-		Store:    a.store,
-		Keyring:  a.keyring,
-		Regions:  regions,
-		URLCheck: policy,
-		Logger:   a.log.With(slog.String("component", "service")),
-		Changed:  a.snaps.Refresh,
-		Tester:   testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
+		Store:          a.store,
+		Keyring:        a.keyring,
+		Regions:        regions,
+		URLCheck:       policy,
+		Logger:         a.log.With(slog.String("component", "service")),
+		Changed:        a.snaps.Refresh,
+		Tester:         testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
+		OAuth2:         inject.Flow{Client: egress.NewClient(policy, tokenCallTimeout)},
+		AdminPublicURL: a.cfg.AdminPublicURL,
+		Async:          a.queue,
 	})
 	if err := a.buildMonitoring(policy); err != nil {
 		return err
@@ -149,6 +164,9 @@ func (a *App) build() error {
 		AccessLog:      a.cfg.Log.AccessLog,
 		Recorder:       a.recorder,
 		Tracing:        a.tracing,
+		Async:          a.queue,
+		AsyncMaxBody:   a.cfg.Async.MaxBodyBytes,
+		PublicURLs:     a.publicURLs(),
 		Logger:         a.log.With(slog.String("component", "dataplane")),
 	})
 	a.proxySrv = &http.Server{
@@ -190,6 +208,7 @@ func (a *App) adminHandler(dash http.Handler) http.Handler {
 		mux.Handle(p, core)
 	}
 	mux.Handle("GET /metrics", a.metrics.Handler())
+	mux.Handle("GET "+service.CallbackPath, api.OAuth2Callback(a.svc, a.log.With(slog.String("component", "oauth2"))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { health(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -277,12 +296,18 @@ func (a *App) Stop() {
 		}
 		wg.Wait()
 		a.stopMonitoring(ctx)
+		if a.queue != nil {
+			a.queue.Stop() // after the listeners: no accept is waiting any more
+		}
 		if a.stopWatch != nil {
 			a.stopWatch()
 			<-a.watchDone
 		}
 		if a.snaps != nil {
 			a.snaps.Stop()
+		}
+		if a.tokens != nil {
+			a.tokens.Close()
 		}
 		if a.store != nil {
 			if err := a.store.Close(); err != nil {

@@ -96,6 +96,8 @@ type Config struct {
 	Tracing Tracing `yaml:"tracing"`
 	// Notifications configures notification checks.
 	Notifications Notifications `yaml:"notifications"`
+	// Async tunes the async queue.
+	Async Async `yaml:"async"`
 
 	// origin maps a setting key to the environment variable or flag that
 	// last set it, so validation messages name what the operator typed.
@@ -240,6 +242,7 @@ func Default() *Config {
 		Limits:          Limits{RequestBodyBytes: DefaultRequestBodyBytes, MaxHeaderBytes: DefaultMaxHeaderBytes},
 		HeaderPrefix:    DefaultHeaderPrefix,
 		Log:             Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		Async:           defaultAsync(),
 		ShutdownTimeout: DefaultShutdownTimeout,
 		Database:        Database{MaxConns: DefaultDBMaxConns, StatementTimeout: DefaultStatementTimeout},
 		RequestLog: RequestLog{Enabled: true, RetentionDays: DefaultRequestLogRetentionDays, QueueSize: DefaultRequestLogQueueSize,

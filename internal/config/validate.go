@@ -74,6 +74,7 @@ func (c *Config) problems() []string {
 	v.check("limits.requestBodyBytes", c.Limits.RequestBodyBytes > 0, "must be positive")
 	v.check("limits.maxHeaderBytes", c.Limits.MaxHeaderBytes > 0, "must be positive")
 	v.check("headerPrefix", c.HeaderPrefix != "" && isToken(c.HeaderPrefix), "must be a non-empty HTTP header name prefix (letters, digits, -)")
+	v.async()
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "json", "text", "auto")
 	v.check("shutdownTimeout", c.ShutdownTimeout > 0 && c.ShutdownTimeout <= maxShutdownTimeout,

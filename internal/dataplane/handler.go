@@ -6,12 +6,14 @@ package dataplane
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +43,15 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// AccessLog writes one log line per request.
 	AccessLog bool
+	// Async commits /async requests and reads them for /requests; nil
+	// answers 503 there.
+	Async AsyncQueue
+	// AsyncMaxBody limits async request bodies, which are stored (default
+	// and maximum: MaxRequestBody).
+	AsyncMaxBody int64
+	// PublicURLs maps region ids to the data plane's public base URL, for
+	// statusUrl; without one the caller's Host is used.
+	PublicURLs map[string]string
 	// Recorder receives every finished request of a known proxy (request
 	// log, rollups, metrics); nil records nothing.
 	Recorder Recorder
@@ -102,6 +113,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case len(path) > 5 && path[:5] == "/api/":
 		h.serveProxy(w, r, path)
+	case strings.HasPrefix(path, "/async/"):
+		h.serveAsync(w, r, path)
+	case strings.HasPrefix(path, "/requests/"):
+		h.serveRequestStatus(w, r, path)
 	case path == "/healthz":
 		writeHealth(w, http.StatusOK, "ok")
 	case path == "/readyz":
@@ -122,87 +137,126 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) newRequestID(now time.Time) string { return id.NewFast(id.Request, now) }
 
 func (h *Handler) serveProxy(w http.ResponseWriter, r *http.Request, path string) {
+	ex, ok := h.admit(w, r, path, "/api/")
+	if !ok {
+		return
+	}
+	p := ex.proxy
+	endStage := h.stage(ex, "keyway.credential")
+	applier, err := p.Injector.Prepare(ex)
+	endStage()
+	if err != nil {
+		msg := targetAuthMessage(err)
+		h.log.Warn("target credential unavailable", slog.String("proxy", p.ID), slog.String("reason", msg))
+		h.fail(w, r, ex, failure{status: http.StatusBadGateway, code: codeTargetAuthFailed, msg: msg})
+		return
+	}
+	ex.applier = applier
+	if _, renews := applier.(inject.Renewer); renews {
+		if err := h.keepForReplay(r, ex); err != nil {
+			h.fail(w, r, ex, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Could not read the request body"})
+			return
+		}
+	}
+	h.forward(w, r, ex)
+}
+
+// targetAuthMessage explains a failed token fetch without any secret.
+func targetAuthMessage(err error) string {
+	const msg = "keyway could not obtain a credential for the target"
+	var te *inject.TokenError
+	if errors.As(err, &te) {
+		return msg + ": " + te.Reason
+	}
+	return msg
+}
+
+// admit runs the pipeline sync and async calls share, up to the point
+// where the request is admitted: target path check, proxy lookup, CORS
+// preflight, authentication, then admitAuthenticated. When it returns
+// false it has answered.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request, path, prefix string) (*exchange, bool) {
 	now := h.now()
 	ex := newExchange(r, now, h.newRequestID(now))
-	proxyID, rest, _ := splitProxyPath(path, "/api/")
+	proxyID, rest, _ := splitProxyPath(path, prefix)
 	ex.rest = rest
 	h.startTrace(ex, r)
 	if err := checkTargetPath(rest); err != nil {
 		ex.proxy = h.snaps.Current().Proxy(proxyID)
 		h.fail(w, r, ex, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Bad target path: " + err.Error()})
-		return
+		return nil, false
 	}
 	snap := h.snaps.Current()
 	if snap == nil {
 		h.fail(w, r, ex, failure{status: http.StatusServiceUnavailable, code: codeUnavailable, msg: "keyway is starting: configuration not loaded yet, retry shortly"})
-		return
+		return nil, false
 	}
 	p := snap.Proxy(proxyID)
 	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
 		h.preflight(w, r, ex, p)
-		return
+		return nil, false
 	}
-	ip := h.clientIP(r)
-	if p == nil {
-		h.deny(w, r, ex, ip, auth.Invalid)
-		return
+	if !h.authenticate(w, r, ex, p) {
+		return nil, false
 	}
-	ex.proxy = p
-	if outcome := h.authenticate(ex, r); outcome != auth.OK {
-		h.deny(w, r, ex, ip, outcome)
-		return
-	}
-	h.serveAuthenticated(w, r, ex, rest)
+	return ex, h.admitAuthenticated(w, r, ex)
 }
 
-// authenticate checks the caller's proxy credential. What the caller
-// presented is kept even when it is wrong, so the request log can redact it.
-func (h *Handler) authenticate(ex *exchange, r *http.Request) auth.Outcome {
+// authenticate verifies the caller's proxy credential for p and answers
+// 403 (slowed down for repeat offenders) when it fails.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, ex *exchange, p *snapshot.Proxy) bool {
+	ip := h.clientIP(r)
+	if p == nil {
+		h.deny(w, r, ex, ip, auth.Invalid, "")
+		return false
+	}
+	ex.proxy = p
 	end := h.stage(ex, "keyway.authenticate")
 	defer end()
 	presented, outcome := auth.Extract(r)
-	ex.presented = presented
+	ex.presented = presented // kept even when wrong, so the request log can redact it
+	reason := ""
+	if outcome == auth.OK {
+		if p.Caller == nil {
+			outcome = auth.Invalid
+		} else {
+			outcome, reason = p.Caller.VerifyContext(r.Context(), presented, ex.start)
+		}
+	}
 	if outcome != auth.OK {
-		return outcome
+		h.deny(w, r, ex, ip, outcome, reason)
+		return false
 	}
-	if ex.proxy.Caller == nil {
-		return auth.Invalid
-	}
-	return ex.proxy.Caller.Verify(presented, ex.start)
+	ex.presented = presented
+	return true
 }
 
-// serveAuthenticated runs the pipeline after the caller is known.
-func (h *Handler) serveAuthenticated(w http.ResponseWriter, r *http.Request, ex *exchange, rest string) {
+// admitAuthenticated runs the checks after the caller is known: proxy
+// state, region, body size (and, with the policy feature, rules, rate
+// limits and meters). Sync and async both pass here, so an async request
+// is admitted exactly when the same sync request would be.
+func (h *Handler) admitAuthenticated(w http.ResponseWriter, r *http.Request, ex *exchange) bool {
 	p := ex.proxy
 	switch {
 	case !p.Active:
 		h.fail(w, r, ex, failure{status: http.StatusForbidden, code: codeDenied, msg: "Proxy is inactive"})
-		return
+		return false
 	case p.Broken != "":
 		h.log.Error("proxy cannot serve", slog.String("proxy", p.ID), slog.String("reason", p.Broken))
 		h.fail(w, r, ex, failure{status: http.StatusServiceUnavailable, code: codeUnavailable, msg: "Proxy cannot serve right now: " + p.Broken})
-		return
+		return false
 	case len(h.o.ServeRegions) > 0 && !slices.Contains(h.o.ServeRegions, p.Region):
 		h.fail(w, r, ex, failure{status: http.StatusMisdirectedRequest, code: codeDenied,
 			msg: "Proxy belongs to region " + p.Region + ", which this node does not serve; call that region's base URL"})
-		return
+		return false
 	case r.ContentLength > h.o.MaxRequestBody:
 		h.fail(w, r, ex, requestTooLarge(h.o.MaxRequestBody))
-		return
+		return false
 	}
-	endStage := h.stage(ex, "keyway.credential")
-	applier, err := p.Injector.Prepare(ex)
-	endStage()
-	if err != nil {
-		h.log.Warn("target credential unavailable", slog.String("proxy", p.ID), slog.String("error", err.Error()))
-		h.fail(w, r, ex, failure{status: http.StatusBadGateway, code: codeTargetAuthFailed, msg: "keyway could not obtain a credential for the target"})
-		return
-	}
-	ex.applier = applier
-	h.forward(w, r, ex)
+	return true
 }
 
-func (h *Handler) deny(w http.ResponseWriter, r *http.Request, ex *exchange, ip netip.Addr, o auth.Outcome) {
+func (h *Handler) deny(w http.ResponseWriter, r *http.Request, ex *exchange, ip netip.Addr, o auth.Outcome, reason string) {
 	if d := h.throttle.failed(ip); d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -211,7 +265,11 @@ func (h *Handler) deny(w http.ResponseWriter, r *http.Request, ex *exchange, ip 
 			t.Stop()
 		}
 	}
-	h.fail(w, r, ex, failure{status: http.StatusForbidden, code: codeDenied, msg: o.Message()})
+	msg := o.Message()
+	if reason != "" {
+		msg += ": " + reason
+	}
+	h.fail(w, r, ex, failure{status: http.StatusForbidden, code: codeDenied, msg: msg})
 }
 
 // exchange is the state of one proxied request; it doubles as the request
@@ -245,6 +303,12 @@ type exchange struct {
 	bodyTooLarge bool
 	respTooLarge bool
 	respCut      bool
+
+	// replay is set when a refused token may be renewed and the request
+	// sent once more: the request has no body or a small one kept in body.
+	replay  bool
+	body    []byte
+	retried bool
 }
 
 type exchangeKey struct{}

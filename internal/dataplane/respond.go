@@ -39,21 +39,23 @@ const statusClientClosed = 499
 // headerNames are the diagnostic header names for the configured prefix,
 // canonicalised once.
 type headerNames struct {
-	prefix    string // canonical form, e.g. "Requestrocket-"
-	code      string
-	message   string
-	warning   string
-	requestID string
+	prefix      string // canonical form, e.g. "Requestrocket-"
+	code        string
+	message     string
+	warning     string
+	requestID   string
+	callbackURL string
 }
 
 func newHeaderNames(prefix string) headerNames {
 	c := func(s string) string { return http.CanonicalHeaderKey(prefix + s) }
 	return headerNames{
-		prefix:    http.CanonicalHeaderKey(prefix + "x")[:len(prefix)],
-		code:      c("proxy-code"),
-		message:   c("proxy-message"),
-		warning:   c("proxy-warning"),
-		requestID: c("request-id"),
+		prefix:      http.CanonicalHeaderKey(prefix + "x")[:len(prefix)],
+		code:        c("proxy-code"),
+		message:     c("proxy-message"),
+		warning:     c("proxy-warning"),
+		requestID:   c("request-id"),
+		callbackURL: c("callback-url"),
 	}
 }
 
@@ -222,7 +224,7 @@ func (h *Handler) finish(ex *exchange, r *http.Request) {
 	h.endTrace(ex)
 	if h.o.Recorder != nil && ex.proxy != nil {
 		h.o.Recorder.Record(&telemetry.Event{
-			RequestID: ex.requestID, Proxy: ex.proxy, Method: r.Method, Path: "/" + ex.rest,
+			RequestID: ex.requestID, Kind: requestKind(r), Proxy: ex.proxy, Method: r.Method, Path: "/" + ex.rest,
 			RawQuery: r.URL.RawQuery, Header: r.Header, Presented: ex.presented.Value,
 			Start: ex.start, Sent: ex.sent, HeadersAt: ex.headersAt, End: end,
 			Status: ex.status, Code: ex.code, Message: ex.msg, RuleID: ex.ruleID, TraceID: ex.traceID,
@@ -263,4 +265,12 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, ex *exchange
 	hdr[h.h.requestID] = []string{ex.requestID}
 	w.WriteHeader(http.StatusNoContent)
 	h.endTrace(ex)
+}
+
+// requestKind tells async accepts from sync calls for the request log.
+func requestKind(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/async/") {
+		return "async"
+	}
+	return "sync"
 }

@@ -236,6 +236,7 @@ func (s *Service) ProxyDelete(ctx context.Context, actor Actor, clientID, proxyI
 	if err := s.store.ProxyDelete(ctx, clientID, proxyID); err != nil {
 		return storeErr(err, "proxy", "deleting")
 	}
+	s.cancelAsyncOf(ctx, clientID, proxyID)
 	s.notify(ctx, "proxy deleted")
 	return nil
 }

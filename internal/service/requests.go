@@ -35,7 +35,10 @@ type RequestListQuery struct {
 
 // RequestPage is one page of a proxy's request log.
 type RequestPage struct {
-	Requests   []store.RequestLog
+	Requests []store.RequestLog
+	// Async holds, by request id, the async requests among Requests (their
+	// log entry records the accept; the queue has the delivery's state).
+	Async      map[string]store.AsyncRequest
 	NextCursor string
 	Total      int64
 	// Estimated is true when Total comes from the rollups.
@@ -56,7 +59,7 @@ func (s *Service) RequestList(ctx context.Context, actor Actor, clientID, proxyI
 	if err != nil {
 		return RequestPage{}, fmt.Errorf("listing requests: %w", err)
 	}
-	page := RequestPage{Requests: list}
+	page := RequestPage{Requests: list, Async: s.asyncOf(ctx, list)}
 	if len(list) == p.Limit {
 		last := list[len(list)-1]
 		page.NextCursor = encodeCursor(last.ProcessedAt, last.ID)
@@ -77,6 +80,27 @@ func (s *Service) RequestGet(ctx context.Context, actor Actor, clientID, proxyID
 		return store.RequestLog{}, storeErr(err, "request", "loading")
 	}
 	return e, nil
+}
+
+// asyncOf reads the async requests among a page's entries; one that cannot
+// be read (deleted by its retention, queue not enabled) keeps its log entry.
+func (s *Service) asyncOf(ctx context.Context, list []store.RequestLog) map[string]store.AsyncRequest {
+	if s.async == nil {
+		return nil
+	}
+	var out map[string]store.AsyncRequest
+	for _, e := range list {
+		if e.Kind != "async" {
+			continue
+		}
+		if a, err := s.async.Get(ctx, e.ID); err == nil && a.ProxyID == e.ProxyID && a.ClientID == e.ClientID {
+			if out == nil {
+				out = map[string]store.AsyncRequest{}
+			}
+			out[e.ID] = a
+		}
+	}
+	return out
 }
 
 // readProxy checks the actor may read the client and the proxy exists.

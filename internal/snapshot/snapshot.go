@@ -72,6 +72,17 @@ type Proxy struct {
 	Redact []string
 	// LogBodies captures request and response bodies in the request log.
 	LogBodies bool
+	// Async holds the proxy's async delivery overrides.
+	Async AsyncSettings
+}
+
+// AsyncSettings are a proxy's async overrides; nil means the server default.
+type AsyncSettings struct {
+	MaxRetries            *int
+	RetryWindowSeconds    *int
+	AttemptTimeoutSeconds *int
+	// CallbackOrigins are the origins callback URLs may point at.
+	CallbackOrigins []string
 }
 
 // AllowsOrigin reports whether a browser origin may call the proxy.

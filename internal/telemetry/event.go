@@ -14,6 +14,9 @@ import (
 // proxy never modifies: it works on a clone).
 type Event struct {
 	RequestID string
+	// Kind is "sync", or "async" for the accept of an async request (its
+	// delivery is tracked by the async queue).
+	Kind string
 	// Proxy is the proxy the request addressed; events without one (an
 	// unknown proxy id) are not recorded.
 	Proxy    *snapshot.Proxy

@@ -88,7 +88,7 @@ func (r *Redactor) Entry(ev *Event) store.RequestLog {
 	sc := r.newScrubber(ev)
 	total, overhead, upstream := ev.durations()
 	e := store.RequestLog{
-		ID: ev.RequestID, ProxyID: ev.Proxy.ID, ClientID: ev.Proxy.ClientID, Kind: "sync", Processed: true,
+		ID: ev.RequestID, ProxyID: ev.Proxy.ID, ClientID: ev.Proxy.ClientID, Kind: kindOr(ev.Kind), Processed: true,
 		ReceivedAt: ev.Start, SentAt: ev.Sent, ProcessedAt: ev.End, Method: ev.Method,
 		Path:    truncate(sc.text(ev.Path), maxPathBytes),
 		Headers: r.headerMap(ev, sc), Params: r.paramMap(ev.RawQuery, sc),
@@ -277,4 +277,11 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+func kindOr(k string) string {
+	if k == "" {
+		return "sync"
+	}
+	return k
 }
