@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/egress"
+	"github.com/keyway-dev/keyway/internal/inject"
 	"github.com/keyway-dev/keyway/internal/snapshot"
 	"github.com/keyway-dev/keyway/internal/store"
 )
@@ -90,18 +91,52 @@ func (q *Queue) attempt(ctx context.Context, r store.AsyncRequest, p *snapshot.P
 		o.err, o.transient = "keyway could not obtain a credential for the target", true
 		return o
 	}
-	req, err := outgoing(actx, r, p.Target)
-	if err != nil {
-		o.err = "The stored request cannot be sent: " + err.Error()
-		return o
+	resp, err := send(actx, r, p, applier)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		// a fetched token the target refused: renew it once and send again
+		// (the stored body can always be replayed)
+		if rn, ok := applier.(inject.Renewer); ok {
+			if fresh, rerr := rn.Renew(actx); rerr == nil {
+				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+				resp.Body.Close()
+				applier = fresh
+				resp, err = send(actx, r, p, applier)
+			}
+		}
 	}
-	applier.Apply(req)
-	resp, err := p.Target.Transport.RoundTrip(req)
 	if err != nil {
+		if ie, ok := err.(invalidRequest); ok {
+			o.err = "The stored request cannot be sent: " + ie.Error()
+			return o
+		}
 		return q.sendFailed(o, err, p, pl)
 	}
 	defer resp.Body.Close()
-	return q.answered(o, resp, p, q.now())
+	return q.answered(o, resp, p, q.now(), redactions(p, applier))
+}
+
+// invalidRequest is a stored request that cannot be turned into an HTTP
+// request (never retried).
+type invalidRequest struct{ error }
+
+// send builds the upstream request with the credential and sends it.
+func send(ctx context.Context, r store.AsyncRequest, p *snapshot.Proxy, applier inject.Applier) (*http.Response, error) {
+	req, err := outgoing(ctx, r, p.Target)
+	if err != nil {
+		return nil, invalidRequest{err}
+	}
+	applier.Apply(req)
+	return p.Target.Transport.RoundTrip(req)
+}
+
+// redactions are the proxy's secret values plus a fetched token, which must
+// not be stored even when the target echoes it.
+func redactions(p *snapshot.Proxy, applier inject.Applier) []string {
+	t, ok := applier.(interface{ Token() string })
+	if !ok || len(t.Token()) < 4 {
+		return p.Redact
+	}
+	return append(append([]string(nil), p.Redact...), t.Token())
 }
 
 // outgoing builds the upstream request: the target URL joined with the
@@ -154,7 +189,7 @@ func (q *Queue) sendFailed(o outcome, err error, p *snapshot.Proxy, pl plan) out
 
 // answered stores the target's answer (cut at the limit, secrets removed)
 // and classifies its status.
-func (q *Queue) answered(o outcome, resp *http.Response, p *snapshot.Proxy, now time.Time) outcome {
+func (q *Queue) answered(o outcome, resp *http.Response, p *snapshot.Proxy, now time.Time, secrets []string) outcome {
 	o.status = resp.StatusCode
 	limit := q.o.MaxResponseBytes
 	if m := p.Target.MaxResponseBytes; m > 0 && m < limit {
@@ -169,8 +204,8 @@ func (q *Queue) answered(o outcome, resp *http.Response, p *snapshot.Proxy, now 
 	if truncated {
 		body = body[:limit]
 	}
-	o.response = &store.AsyncResponse{Status: resp.StatusCode, Headers: scrubHeaders(resp.Header, p.Redact),
-		Body: scrub(body, p.Redact), Truncated: truncated}
+	o.response = &store.AsyncResponse{Status: resp.StatusCode, Headers: scrubHeaders(resp.Header, secrets),
+		Body: scrub(body, secrets), Truncated: truncated}
 	o.transient = transientStatus(resp.StatusCode)
 	if o.transient {
 		o.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
