@@ -1,9 +1,11 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/keyway-dev/keyway/internal/async"
+	"github.com/keyway-dev/keyway/internal/service"
 )
 
 // asyncRoutes read, replay and cancel async requests (SPEC §6, §7).
@@ -15,7 +17,7 @@ import (
 func (s *server) asyncRoutes() []route {
 	one := cPath + "/proxies/{proxyId}/requests/{requestId}"
 	return []route{
-		{method: get, path: one, handler: s.asyncRequestGet, summary: "Get an async request: state, attempts, history, stored response", tag: "requests", response: "AsyncRequestEnvelope"},
+		{method: get, path: one, handler: s.asyncRequestGet, summary: "Get one request: an async one with state, attempts, history and stored response, else the request log entry with captured bodies", tag: "requests", response: "RequestOrAsyncEnvelope"},
 		{method: post, path: one + "/replay", handler: s.asyncRequestReplay, summary: "Queue a dead or failed async request again (fresh retry budget and window)", tag: "requests", response: "AsyncRequestEnvelope"},
 		{method: post, path: one + "/cancel", handler: s.asyncRequestCancel, summary: "Cancel a queued or retrying async request", tag: "requests", response: "AsyncRequestEnvelope"},
 	}
@@ -23,6 +25,10 @@ func (s *server) asyncRoutes() []route {
 
 func (s *server) asyncRequestGet(w http.ResponseWriter, r *http.Request) error {
 	req, err := s.svc.AsyncRequestGet(r.Context(), actor(r), r.PathValue("clientId"), r.PathValue("proxyId"), r.PathValue("requestId"))
+	var se *service.Error
+	if errors.As(err, &se) && (se.Status == http.StatusNotFound || se.Status == http.StatusServiceUnavailable) {
+		return s.requestGet(w, r) // not an async request: the request log has it
+	}
 	if err != nil {
 		return err
 	}

@@ -132,6 +132,7 @@ func schemas() obj {
 	maps.Copy(s, credentialSchemas())
 	maps.Copy(s, targetSchemas())
 	maps.Copy(s, proxySchemas())
+	maps.Copy(s, monitoringSchemas())
 	maps.Copy(s, asyncSchemas())
 	maps.Copy(s, policySchemas())
 	return s
@@ -221,6 +222,7 @@ func proxySchemas() obj {
 		"proxyAsyncAttemptTimeoutSeconds": orNull(integer("1–300; null = server default (30)")),
 		"proxyAsyncCallbackOrigins":       orNull(origins),
 		"proxyCorsOrigins":                orNull(arrayOf(str(`scheme://host[:port] or "*"`))),
+		"proxyLogBodies":                  boolean("capture request and response bodies (size-limited, secrets removed) in the request log; default false"),
 	}
 	p := maps.Clone(settings)
 	p["proxyId"], p["proxyCreatedAt"], p["proxyUpdatedAt"] = str(""), dateTime(""), dateTime("")

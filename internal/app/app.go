@@ -26,12 +26,14 @@ import (
 	"github.com/keyway-dev/keyway/internal/egress"
 	"github.com/keyway-dev/keyway/internal/inject"
 	"github.com/keyway-dev/keyway/internal/limits"
+	"github.com/keyway-dev/keyway/internal/notify"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
 	"github.com/keyway-dev/keyway/internal/snapshot"
 	"github.com/keyway-dev/keyway/internal/store"
 	"github.com/keyway-dev/keyway/internal/store/postgres"
 	"github.com/keyway-dev/keyway/internal/store/sqlite"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 	"github.com/keyway-dev/keyway/internal/web"
 )
 
@@ -49,6 +51,12 @@ type App struct {
 	keySets *auth.KeySets
 	queue   *async.Queue
 	limiter *limits.Local
+
+	metrics  *telemetry.Metrics
+	recorder *telemetry.Recorder
+	cleanup  *telemetry.Cleanup
+	tracing  *telemetry.Tracing
+	notifier *notify.Dispatcher
 
 	proxySrv, adminSrv *http.Server
 	proxyLn, adminLn   net.Listener
@@ -93,6 +101,10 @@ func (a *App) Start(ctx context.Context) error {
 	if a.keyring, err = a.loadKeyring(ctx); err != nil {
 		return err
 	}
+	if a.tracing, err = telemetry.NewTracing(ctx, telemetry.TracingOptions{Endpoint: a.cfg.Tracing.OTLPEndpoint,
+		SampleRatio: a.cfg.Tracing.SampleRatio}); err != nil {
+		return err
+	}
 	if err := a.build(); err != nil {
 		return err
 	}
@@ -106,6 +118,9 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("loading usage counters: %w", err)
 	}
 	if err := a.queue.Start(ctx); err != nil {
+		return err
+	}
+	if err := a.startMonitoring(ctx); err != nil {
 		return err
 	}
 	a.watchChanges()
@@ -148,12 +163,17 @@ func (a *App) build() error {
 		Async:          a.queue,
 		Usage:          a.limiter,
 	})
+	if err := a.buildMonitoring(policy); err != nil {
+		return err
+	}
 	dp := dataplane.New(a.snaps, dataplane.Options{
 		HeaderPrefix:   a.cfg.HeaderPrefix,
 		MaxRequestBody: a.cfg.Limits.RequestBodyBytes,
 		ServeRegions:   a.cfg.ServeRegions,
 		TrustedProxies: a.cfg.TrustedProxyPrefixes(),
 		AccessLog:      a.cfg.Log.AccessLog,
+		Recorder:       a.recorder,
+		Tracing:        a.tracing,
 		Async:          a.queue,
 		AsyncMaxBody:   a.cfg.Async.MaxBodyBytes,
 		PublicURLs:     a.publicURLs(),
@@ -200,6 +220,7 @@ func (a *App) adminHandler(dash http.Handler) http.Handler {
 	for _, p := range api.Prefixes() {
 		mux.Handle(p, core)
 	}
+	mux.Handle("GET /metrics", a.metrics.Handler())
 	mux.Handle("GET "+service.CallbackPath, api.OAuth2Callback(a.svc, a.log.With(slog.String("component", "oauth2"))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { health(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -287,6 +308,7 @@ func (a *App) Stop() {
 			}()
 		}
 		wg.Wait()
+		a.stopMonitoring(ctx)
 		if a.queue != nil {
 			a.queue.Stop() // after the listeners: no accept is waiting any more
 		}

@@ -24,6 +24,7 @@ func (a *App) buildAsync() *async.Queue {
 		Snapshots: a.snaps,
 		Opener:    a.keyring,
 		Callbacks: egress.NewClient(a.cfg.EgressPolicy(), async.DefaultCallbackTimeout),
+		Observer:  events{a},
 		Counter:   a.limiter,
 		Logger:    a.log.With(slog.String("component", "async")),
 		Options: async.Options{

@@ -17,11 +17,14 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/keyway-dev/keyway/internal/auth"
 	"github.com/keyway-dev/keyway/internal/id"
 	"github.com/keyway-dev/keyway/internal/inject"
 	"github.com/keyway-dev/keyway/internal/limits"
 	"github.com/keyway-dev/keyway/internal/snapshot"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 // Snapshots gives the current snapshot (snapshot.Manager).
@@ -50,8 +53,15 @@ type Options struct {
 	// PublicURLs maps region ids to the data plane's public base URL, for
 	// statusUrl; without one the caller's Host is used.
 	PublicURLs map[string]string
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Recorder receives every finished request of a known proxy (request
+	// log, rollups, metrics); nil records nothing.
+	Recorder Recorder
+	// Tracing, when set, continues the caller's trace with spans for the
+	// pipeline stages; when nil keyway still passes a W3C traceparent to
+	// the target (the caller's, or a new one).
+	Tracing *telemetry.Tracing
+	Logger  *slog.Logger
+	Now     func() time.Time
 
 	// Counter counts requests against rate limits and meters (default: an
 	// in-memory limits.Local).
@@ -60,6 +70,12 @@ type Options struct {
 	// meter predicates (default 1 MiB); larger bodies answer 413 when one
 	// applies.
 	BodyInspectionBytes int64
+}
+
+// Recorder takes finished requests (telemetry.Recorder).
+type Recorder interface {
+	Record(ev *telemetry.Event)
+	NewCapture() *telemetry.Capture
 }
 
 // Handler is the data-plane http.Handler.
@@ -141,7 +157,9 @@ func (h *Handler) serveProxy(w http.ResponseWriter, r *http.Request, path string
 		return
 	}
 	p := ex.proxy
-	applier, err := p.Injector.Prepare(r.Context())
+	endStage := h.stage(ex, "keyway.credential")
+	applier, err := p.Injector.Prepare(ex)
+	endStage()
 	if err != nil {
 		msg := targetAuthMessage(err)
 		h.log.Warn("target credential unavailable", slog.String("proxy", p.ID), slog.String("reason", msg))
@@ -177,7 +195,10 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, path, prefix str
 	ex := newExchange(r, now, h.newRequestID(now))
 	proxyID, rest, _ := splitProxyPath(path, prefix)
 	ex.targetPath = path[len(prefix)+len(proxyID):]
+	ex.rest = rest
+	h.startTrace(ex, r)
 	if err := checkTargetPath(rest); err != nil {
+		ex.proxy = h.snaps.Current().Proxy(proxyID)
 		h.fail(w, r, ex, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Bad target path: " + err.Error()})
 		return nil, false
 	}
@@ -194,7 +215,6 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, path, prefix str
 	if !h.authenticate(w, r, ex, p) {
 		return nil, false
 	}
-	ex.rest = rest
 	return ex, h.admitAuthenticated(w, r, ex)
 }
 
@@ -207,7 +227,10 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, ex *excha
 		return false
 	}
 	ex.proxy = p
+	end := h.stage(ex, "keyway.authenticate")
+	defer end()
 	presented, outcome := auth.Extract(r)
+	ex.presented = presented // kept even when wrong, so the request log can redact it
 	reason := ""
 	if outcome == auth.OK {
 		if p.Caller == nil {
@@ -283,6 +306,17 @@ type exchange struct {
 	headersAt time.Time
 	status    int
 	code      string
+	msg       string
+	// ruleID names the rule that decided the request, for the log.
+	ruleID string
+	// traceID is the W3C trace id the request was forwarded with;
+	// traceparent is the header value keyway generated, if it did.
+	traceID     string
+	traceparent string
+	span        trace.Span // nil when tracing is off
+	upSpan      trace.Span
+	// reqBody and respBody capture bodies for the request log.
+	reqBody, respBody *telemetry.Capture
 	// targetPath is the escaped target path with its leading slash ("" for
 	// /api/{proxyId} without one), what rules match.
 	targetPath string
@@ -290,8 +324,6 @@ type exchange struct {
 	policy *policyRun
 	// warning is the requestrocket-proxy-warning value, if any.
 	warning string
-	// ruleID is the rule that denied the request, for the request log.
-	ruleID string
 
 	mu           sync.Mutex
 	bodyTooLarge bool
