@@ -322,8 +322,6 @@ type exchange struct {
 	targetPath string
 	// policy is set for proxies with rules, filters, limits or meters.
 	policy *policyRun
-	// warning is the requestrocket-proxy-warning value, if any.
-	warning string
 
 	mu           sync.Mutex
 	bodyTooLarge bool

@@ -40,6 +40,8 @@ type policyRun struct {
 	// callerGzip records whether the caller accepts gzip, which decides
 	// what keyway asks the target for.
 	callerGzip bool
+	// warning is the requestrocket-proxy-warning value, if any.
+	warning string
 }
 
 // enforce runs rules, rate limits and meters in SPEC §3 order, after
@@ -136,7 +138,7 @@ func (h *Handler) count(w http.ResponseWriter, r *http.Request, ex *exchange, ru
 		h.fail(w, r, ex, failure{status: http.StatusTooManyRequests, code: code, msg: res.Message()})
 		return false
 	}
-	ex.warning = res.Warning
+	run.warning = res.Warning
 	return true
 }
 

@@ -77,8 +77,8 @@ func (h *Handler) setDiagnostics(hdr http.Header, ex *exchange, msg string) {
 	hdr[h.h.message] = s[1:2:2]
 	hdr[h.h.requestID] = s[2:3:3]
 	hdr["Server-Timing"] = s[3:4:4]
-	if ex.warning != "" {
-		hdr[h.h.warning] = []string{ex.warning}
+	if ex.policy != nil && ex.policy.warning != "" {
+		hdr[h.h.warning] = []string{ex.policy.warning}
 	}
 	if ex.proxy != nil && len(ex.proxy.CorsOrigins) > 0 {
 		if o := ex.origin(); o != "" && ex.proxy.AllowsOrigin(o) {
