@@ -272,6 +272,8 @@ type Store interface {
 	// SnapshotLoad reads everything the data plane needs, consistently, with
 	// the change version it reflects.
 	SnapshotLoad(ctx context.Context) (SnapshotData, error)
+
+	Teams
 }
 
 // SnapshotData is the configuration the data plane serves from.
