@@ -27,7 +27,9 @@ func (e *LastOwnerError) Error() string {
 }
 
 // Is makes errors.Is(err, ErrLastOwner) and errors.Is(err, ErrConflict) true.
-func (e *LastOwnerError) Is(target error) bool { return target == ErrLastOwner || target == ErrConflict }
+func (e *LastOwnerError) Is(target error) bool {
+	return target == ErrLastOwner || target == ErrConflict
+}
 
 // ClientInUseError refuses deleting a client that still owns resources.
 // It matches ErrConflict with errors.Is.
