@@ -7,6 +7,7 @@ import (
 
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/store"
+	"github.com/keyway-dev/keyway/internal/throttle"
 )
 
 // Region is one entry of the server's region catalogue.
@@ -77,6 +78,8 @@ type Service struct {
 	changed func(ctx context.Context) error
 	tester  Tester
 	pw      PasswordParams
+	// guard throttles guessing of current passwords and invite tokens.
+	guard *throttle.Limiter
 }
 
 // New builds a Service from its dependencies.
@@ -101,6 +104,7 @@ func New(d Deps) *Service {
 	if s.pw == (PasswordParams{}) {
 		s.pw = DefaultPasswordParams
 	}
+	s.guard = throttle.New(throttle.Options{Now: s.now})
 	return s
 }
 
