@@ -8,7 +8,7 @@ import (
 )
 
 func bindCredential(b *binder) service.CredentialParams {
-	b.readOnly("credentialId", "credentialTemporary", "credentialCreatedAt", "credentialUpdatedAt", "credentialPreviousSecretValidUntil", "generatedSecret")
+	b.readOnly("credentialId", "credentialTemporary", "credentialCreatedAt", "credentialUpdatedAt", "credentialPreviousSecretValidUntil", "generatedSecret", "authorizationURL")
 	return service.CredentialParams{
 		Name:              b.str("credentialName"),
 		Type:              b.str("credentialType"),
@@ -61,6 +61,9 @@ func credentialResult(w http.ResponseWriter, status int, res service.CredentialR
 	if res.GeneratedSecret != "" {
 		v.GeneratedSecret = res.GeneratedSecret
 		body["generatedSecret"] = res.GeneratedSecret
+	}
+	if res.AuthorizationURL != "" {
+		body["authorizationURL"] = res.AuthorizationURL
 	}
 	writeJSON(w, status, body)
 	return nil

@@ -165,12 +165,13 @@ func credentialSchemas() obj {
 		"CredentialWithSecret": object(nil, created),
 		"CredentialCreated": object([]string{"credential", "message"}, obj{
 			"credential": ref("CredentialWithSecret"), "message": str("Success"),
-			"generatedSecret": str("the key keyway generated, when it did; answered once"),
+			"generatedSecret":  str("the key keyway generated, when it did; answered once"),
+			"authorizationURL": str("oauth2 authorization_code: where the user consents; the provider then redirects to {adminPublicURL}/oauth2/callback"),
 		}),
 		"CredentialInput":  input([]string{"credentialName", "credentialType", "credentialAuthType"}, settings),
 		"CredentialUpdate": input(nil, settings),
 		"CredentialRotate": input(nil, obj{
-			"credentialSecret":   typ("object", "the new secret; an apiKey proxy credential gets a generated key when omitted"),
+			"credentialSecret":   typ("object", "the new secret; an apiKey proxy credential (and a jwtVerify shared secret) gets a generated one when omitted; an oauth2 authorization_code credential without it is authorized again"),
 			"gracePeriodSeconds": integer("proxy credentials: how long the old secret keeps working (0–2592000, default 0)"),
 		}),
 	}

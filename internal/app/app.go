@@ -23,6 +23,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/config"
 	"github.com/keyway-dev/keyway/internal/dataplane"
 	"github.com/keyway-dev/keyway/internal/egress"
+	"github.com/keyway-dev/keyway/internal/inject"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
 	"github.com/keyway-dev/keyway/internal/snapshot"
@@ -42,6 +43,8 @@ type App struct {
 	keyring *seal.Keyring
 	snaps   *snapshot.Manager
 	svc     *service.Service
+	tokens  *inject.Registry
+	keySets *auth.KeySets
 
 	proxySrv, adminSrv *http.Server
 	proxyLn, adminLn   net.Listener
@@ -101,6 +104,7 @@ func (a *App) Start(ctx context.Context) error {
 
 func (a *App) build() error {
 	policy := a.cfg.EgressPolicy()
+	a.buildCredentialFlows(policy)
 	a.snaps = snapshot.New(snapshot.Deps{
 		Loader: a.store,
 		Opener: a.keyring,
@@ -108,20 +112,24 @@ func (a *App) build() error {
 		Transports: func(o snapshot.TransportOptions) (http.RoundTripper, error) {
 			return egress.NewH1Transport(policy, egress.TransportOptions{ResponseHeaderTimeout: o.ResponseHeaderTimeout, IdleTimeout: o.IdleTimeout, CAPEM: o.CAPEM, ServerName: o.ServerName})
 		},
-		Logger: a.log.With(slog.String("component", "snapshot")),
+		Logger:  a.log.With(slog.String("component", "snapshot")),
+		Tokens:  a.tokens,
+		KeySets: a.keySets,
 	})
 	regions := make([]service.Region, len(a.cfg.Regions))
 	for i, r := range a.cfg.Regions {
 		regions[i] = service.Region{ID: r.ID, Name: r.Name, Latitude: r.Latitude, Longitude: r.Longitude, PublicURL: r.PublicURL}
 	}
 	a.svc = service.New(service.Deps{
-		Store:    a.store,
-		Keyring:  a.keyring,
-		Regions:  regions,
-		URLCheck: policy,
-		Logger:   a.log.With(slog.String("component", "service")),
-		Changed:  a.snaps.Refresh,
-		Tester:   testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
+		Store:          a.store,
+		Keyring:        a.keyring,
+		Regions:        regions,
+		URLCheck:       policy,
+		Logger:         a.log.With(slog.String("component", "service")),
+		Changed:        a.snaps.Refresh,
+		Tester:         testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
+		OAuth2:         inject.Flow{Client: egress.NewClient(policy, tokenCallTimeout)},
+		AdminPublicURL: a.cfg.AdminPublicURL,
 	})
 	dp := dataplane.New(a.snaps, dataplane.Options{
 		HeaderPrefix:   a.cfg.HeaderPrefix,
@@ -169,6 +177,7 @@ func (a *App) adminHandler(dash http.Handler) http.Handler {
 	for _, p := range api.Prefixes() {
 		mux.Handle(p, core)
 	}
+	mux.Handle("GET "+service.CallbackPath, api.OAuth2Callback(a.svc, a.log.With(slog.String("component", "oauth2"))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { health(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -261,6 +270,9 @@ func (a *App) Stop() {
 		}
 		if a.snaps != nil {
 			a.snaps.Stop()
+		}
+		if a.tokens != nil {
+			a.tokens.Close()
 		}
 		if a.store != nil {
 			if err := a.store.Close(); err != nil {

@@ -1,10 +1,13 @@
 // Package auth authenticates data-plane callers against a proxy credential:
 // it extracts what the caller presented (Authorization header or query
 // parameter), hashes it with the instance's keyed hash and compares it in
-// constant time with the stored hash. It never sees a stored secret.
+// constant time with the stored hash. jwtVerify credentials instead verify
+// a JWT's signature (go-jose, against a cached JWKS or a shared secret) and
+// claims.
 package auth
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -139,6 +142,7 @@ type Caller struct {
 	prevTill time.Time
 	expires  time.Time
 	hasher   *Hasher
+	jwt      *jwtVerifier // jwtVerify credentials
 }
 
 // CallerParams builds a Caller.
@@ -150,6 +154,11 @@ type CallerParams struct {
 	PrevHash  []byte
 	PrevUntil *time.Time
 	ExpiresAt *time.Time
+	// Secret is the opened secret of types that verify with it (a
+	// jwtVerify shared secret and, during a grace period, the previous one).
+	Secret credential.Secret
+	// KeySets caches the JWKS of jwtVerify credentials.
+	KeySets *KeySets
 }
 
 // NewCaller prepares verification for a credential. It fails for auth types
@@ -164,6 +173,12 @@ func NewCaller(p CallerParams, h *Hasher) (*Caller, bool) {
 	case credential.JWT:
 		c.prefix = p.Config.PrefixOr("")
 	case credential.BasicAuth:
+	case credential.JWTVerify:
+		v, err := newJWTVerifier(p.Config, p.Secret, p.KeySets)
+		if err != nil {
+			return nil, false
+		}
+		c.jwt = v
 	default:
 		return nil, false
 	}
@@ -178,6 +193,10 @@ func NewCaller(p CallerParams, h *Hasher) (*Caller, bool) {
 
 // Verify checks what the caller presented.
 func (c *Caller) Verify(p Presented, now time.Time) Outcome {
+	if c.jwt != nil {
+		o, _ := c.VerifyContext(context.Background(), p, now)
+		return o
+	}
 	if len(p.Value) > MaxCredentialLen {
 		return Invalid
 	}
@@ -198,6 +217,25 @@ func (c *Caller) Verify(p Presented, now time.Time) Outcome {
 		return Expired
 	}
 	return OK
+}
+
+// VerifyContext is Verify with a reason for refused JWTs (jwtVerify:
+// expired, bad signature, wrong audience…), safe to show the caller. A
+// JWKS fetch for an unknown key id is bounded by ctx.
+func (c *Caller) VerifyContext(ctx context.Context, p Presented, now time.Time) (Outcome, string) {
+	if c.jwt == nil {
+		return c.Verify(p, now), ""
+	}
+	if len(p.Value) > MaxCredentialLen {
+		return Invalid, "token is too large"
+	}
+	if ok, reason := c.jwt.verify(ctx, p.Value, now, now.Before(c.prevTill)); !ok {
+		return Invalid, reason
+	}
+	if !c.expires.IsZero() && !now.Before(c.expires) {
+		return Expired, ""
+	}
+	return OK, ""
 }
 
 // secret turns the presented value into the string that was hashed at

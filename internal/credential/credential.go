@@ -99,14 +99,17 @@ type TokenRequest struct {
 // sealed; on the proxy side only its keyed hash is kept (jwtVerify keeps a
 // sealed shared secret, because verification needs it).
 type Secret struct {
-	Key          string            `json:"key,omitempty"`
-	Token        string            `json:"token,omitempty"`
-	Password     string            `json:"password,omitempty"`
-	ClientSecret string            `json:"clientSecret,omitempty"`
-	SharedSecret string            `json:"sharedSecret,omitempty"`
-	RefreshToken string            `json:"refreshToken,omitempty"`
-	Headers      map[string]string `json:"headers,omitempty"`
-	Query        map[string]string `json:"query,omitempty"`
+	Key          string `json:"key,omitempty"`
+	Token        string `json:"token,omitempty"`
+	Password     string `json:"password,omitempty"`
+	ClientSecret string `json:"clientSecret,omitempty"`
+	SharedSecret string `json:"sharedSecret,omitempty"`
+	// PreviousSharedSecret keeps verifying until the credential's
+	// PrevSecretUntil after a jwtVerify rotation; never given as input.
+	PreviousSharedSecret string            `json:"previousSharedSecret,omitempty"`
+	RefreshToken         string            `json:"refreshToken,omitempty"`
+	Headers              map[string]string `json:"headers,omitempty"`
+	Query                map[string]string `json:"query,omitempty"`
 	// customToken request headers and body
 	RequestHeaders map[string]string `json:"requestHeaders,omitempty"`
 	RequestBody    string            `json:"requestBody,omitempty"`
@@ -126,6 +129,7 @@ func (s Secret) Values() []string {
 	add(s.Password)
 	add(s.ClientSecret)
 	add(s.SharedSecret)
+	add(s.PreviousSharedSecret)
 	add(s.RefreshToken)
 	add(s.RequestBody)
 	for _, m := range []map[string]string{s.Headers, s.Query, s.RequestHeaders} {

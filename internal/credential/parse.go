@@ -45,21 +45,19 @@ var specs = map[string]typeSpec{
 	BasicAuth: {sides: []string{SideProxy, SideTarget}, fields: []string{"username", "password"}, parse: parseBasic},
 	Custom:    {sides: []string{SideTarget}, fields: []string{"headers", "query", "headerNames", "queryNames"}, parse: parseCustom},
 	None:      {sides: []string{SideTarget}, fields: nil, parse: func(*parser, string) Parsed { return Parsed{} }},
-}
-
-// planned types are part of the model but not yet accepted on create.
-var planned = map[string]string{
-	JWTVerify:   SideProxy,
-	OAuth2:      SideTarget,
-	CustomToken: SideTarget,
+	JWTVerify: {sides: []string{SideProxy}, fields: []string{"jwksUrl", "sharedSecret", "issuer", "audiences", "algorithms",
+		"clockSkewSeconds", "requiredClaims", "allowedSpiffeIds"}, parse: parseJWTVerify},
+	OAuth2: {sides: []string{SideTarget}, fields: []string{"grantType", "tokenUrl", "clientId", "clientSecret", "scopes",
+		"audience", "authUrl", "usePkce", "authStyle", "extraParams", "refreshToken"}, parse: parseOAuth2},
+	CustomToken: {sides: []string{SideTarget}, fields: []string{"request", "tokenPath", "expiresInPath", "ttlSeconds",
+		"headerName", "prefix", "requestHeaders", "requestBody"}, parse: parseCustomToken},
 }
 
 // KnownType reports whether authType (or its alias) is a credential type.
 func KnownType(authType string) bool {
 	t := Canonical(authType)
 	_, ok := specs[t]
-	_, ok2 := planned[t]
-	return ok || ok2
+	return ok
 }
 
 // Parse validates input for a side and auth type, and splits it into
@@ -68,9 +66,6 @@ func Parse(side, authType string, in Input, generate func() string) (Parsed, []F
 	t := Canonical(authType)
 	spec, ok := specs[t]
 	if !ok {
-		if s, later := planned[t]; later {
-			return Parsed{}, []FieldError{{"credentialAuthType", fmt.Sprintf("%s (%s side) is not available in this version of keyway yet", t, s)}}
-		}
 		return Parsed{}, []FieldError{{"credentialAuthType", "must be one of " + strings.Join(TypeNames(), ", ")}}
 	}
 	if !slices.Contains(spec.sides, side) {
@@ -94,9 +89,6 @@ func Parse(side, authType string, in Input, generate func() string) (Parsed, []F
 func TypeNames() []string {
 	var out []string
 	for k := range specs {
-		out = append(out, k)
-	}
-	for k := range planned {
 		out = append(out, k)
 	}
 	sort.Strings(out)

@@ -95,7 +95,8 @@ func TestParseInvalidNamesTheField(t *testing.T) {
 		{SideProxy, "custom", `{}`, "credentialAuthType"},
 		{SideProxy, "none", `{}`, "credentialAuthType"},
 		{SideTarget, "nope", `{}`, "credentialAuthType"},
-		{SideTarget, "oauth2", `{}`, "credentialAuthType"},
+		{SideTarget, "oauth2", `{}`, "credentialSecret.clientId"},
+		{SideProxy, "oauth2", `{}`, "credentialAuthType"},
 	}
 	for _, c := range cases {
 		_, errs := Parse(c.side, c.typ, input(t, c.in), gen)

@@ -17,6 +17,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/auth"
 	"github.com/keyway-dev/keyway/internal/credential"
 	"github.com/keyway-dev/keyway/internal/egress"
+	"github.com/keyway-dev/keyway/internal/inject"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/snapshot"
 	"github.com/keyway-dev/keyway/internal/store"
@@ -78,9 +79,10 @@ func (f *fixture) credential(id, side, typ, secret string) {
 	}
 	cfg, _ := json.Marshal(p.Config)
 	c := store.Credential{ID: id, Type: side, AuthType: typ, Region: "local", Config: cfg}
-	if side == credential.SideProxy {
+	if p.HashInput != "" {
 		c.SecretHash = f.keyring.Hash(p.HashInput)
-	} else {
+	}
+	if p.Sealed {
 		sec, _ := json.Marshal(p.Secret)
 		c.SecretSealed = f.keyring.Seal(sec, "credential:"+id)
 	}
@@ -122,6 +124,8 @@ func (f *fixture) start() {
 			return egress.NewH1Transport(f.policy, egress.TransportOptions{ResponseHeaderTimeout: o.ResponseHeaderTimeout, IdleTimeout: o.IdleTimeout, CAPEM: o.CAPEM, ServerName: o.ServerName})
 		},
 		PollInterval: time.Hour,
+		Tokens:       f.tokens(),
+		KeySets:      auth.NewKeySets(auth.KeySetOptions{Client: egress.NewClient(f.policy, 5*time.Second)}),
 	})
 	if err := f.mgr.Start(context.Background()); err != nil {
 		f.t.Fatal(err)
@@ -129,6 +133,12 @@ func (f *fixture) start() {
 	f.t.Cleanup(f.mgr.Stop)
 	f.srv = httptest.NewServer(New(f.mgr, f.opts))
 	f.t.Cleanup(f.srv.Close)
+}
+
+func (f *fixture) tokens() *inject.Registry {
+	r := inject.NewRegistry(inject.RegistryOptions{Client: egress.NewClient(f.policy, 5*time.Second)})
+	f.t.Cleanup(r.Close)
+	return r
 }
 
 func (f *fixture) do(method, path string, body io.Reader, hdr map[string]string) (*http.Response, string) {

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/auth"
+	"github.com/keyway-dev/keyway/internal/inject"
 )
 
 var (
@@ -97,7 +99,60 @@ type dispatch struct{ now func() time.Time }
 func (d dispatch) RoundTrip(r *http.Request) (*http.Response, error) {
 	ex := exchangeFrom(r.Context())
 	ex.sent = d.now()
-	return ex.proxy.Target.Transport.RoundTrip(r)
+	resp, err := ex.proxy.Target.Transport.RoundTrip(r)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || !ex.replay || ex.retried {
+		return resp, err
+	}
+	return d.retryWithNewToken(r, resp, ex)
+}
+
+// retryWithNewToken runs after the target refused a fetched token (401):
+// the token is dropped, a new one obtained (one fetch for all requests that
+// saw the refusal) and the request sent once more. When no new token can
+// be had, the caller gets the target's 401.
+func (d dispatch) retryWithNewToken(r *http.Request, resp *http.Response, ex *exchange) (*http.Response, error) {
+	ex.retried = true
+	next, err := ex.applier.(inject.Renewer).Renew(r.Context())
+	if err != nil {
+		return resp, nil
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	resp.Body.Close()
+	again := r.Clone(r.Context())
+	if ex.body != nil {
+		again.Body = io.NopCloser(bytes.NewReader(ex.body))
+		again.ContentLength = int64(len(ex.body))
+	}
+	next.Apply(again)
+	ex.applier = next
+	ex.sent = d.now()
+	return ex.proxy.Target.Transport.RoundTrip(again)
+}
+
+// maxReplayBody is the largest request body kept in memory so a request
+// can be sent again after a refused token; larger or streamed bodies are
+// forwarded as they arrive and never retried.
+const maxReplayBody = 64 << 10
+
+// keepForReplay marks a request as replayable and buffers its small body.
+// WebSocket upgrades and bodies of unknown or large size are not replayed.
+func (h *Handler) keepForReplay(r *http.Request, ex *exchange) error {
+	switch {
+	case r.Header.Get("Upgrade") != "":
+		return nil
+	case r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0:
+		ex.replay = true
+		return nil
+	case r.ContentLength < 0 || r.ContentLength > maxReplayBody:
+		return nil
+	}
+	buf := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, buf); err != nil {
+		return err
+	}
+	ex.body, ex.replay = buf, true
+	r.Body = io.NopCloser(bytes.NewReader(buf))
+	return nil
 }
 
 // modifyResponse enforces the response size limit, adds the diagnostic

@@ -6,6 +6,7 @@ package dataplane
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -125,20 +126,21 @@ func (h *Handler) serveProxy(w http.ResponseWriter, r *http.Request, path string
 	}
 	ip := h.clientIP(r)
 	if p == nil {
-		h.deny(w, r, ex, ip, auth.Invalid)
+		h.deny(w, r, ex, ip, auth.Invalid, "")
 		return
 	}
 	ex.proxy = p
 	presented, outcome := auth.Extract(r)
+	reason := ""
 	if outcome == auth.OK {
 		if p.Caller == nil {
 			outcome = auth.Invalid
 		} else {
-			outcome = p.Caller.Verify(presented, ex.start)
+			outcome, reason = p.Caller.VerifyContext(r.Context(), presented, ex.start)
 		}
 	}
 	if outcome != auth.OK {
-		h.deny(w, r, ex, ip, outcome)
+		h.deny(w, r, ex, ip, outcome, reason)
 		return
 	}
 	ex.presented = presented
@@ -166,16 +168,33 @@ func (h *Handler) serveAuthenticated(w http.ResponseWriter, r *http.Request, ex 
 	}
 	applier, err := p.Injector.Prepare(r.Context())
 	if err != nil {
-		h.log.Warn("target credential unavailable", slog.String("proxy", p.ID), slog.String("error", err.Error()))
-		h.fail(w, r, ex, failure{status: http.StatusBadGateway, code: codeTargetAuthFailed, msg: "keyway could not obtain a credential for the target"})
+		msg := targetAuthMessage(err)
+		h.log.Warn("target credential unavailable", slog.String("proxy", p.ID), slog.String("reason", msg))
+		h.fail(w, r, ex, failure{status: http.StatusBadGateway, code: codeTargetAuthFailed, msg: msg})
 		return
 	}
 	ex.applier = applier
 	ex.rest = rest
+	if _, renews := applier.(inject.Renewer); renews {
+		if err := h.keepForReplay(r, ex); err != nil {
+			h.fail(w, r, ex, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Could not read the request body"})
+			return
+		}
+	}
 	h.forward(w, r, ex)
 }
 
-func (h *Handler) deny(w http.ResponseWriter, r *http.Request, ex *exchange, ip netip.Addr, o auth.Outcome) {
+// targetAuthMessage explains a failed token fetch without any secret.
+func targetAuthMessage(err error) string {
+	const msg = "keyway could not obtain a credential for the target"
+	var te *inject.TokenError
+	if errors.As(err, &te) {
+		return msg + ": " + te.Reason
+	}
+	return msg
+}
+
+func (h *Handler) deny(w http.ResponseWriter, r *http.Request, ex *exchange, ip netip.Addr, o auth.Outcome, reason string) {
 	if d := h.throttle.failed(ip); d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -184,7 +203,11 @@ func (h *Handler) deny(w http.ResponseWriter, r *http.Request, ex *exchange, ip 
 			t.Stop()
 		}
 	}
-	h.fail(w, r, ex, failure{status: http.StatusForbidden, code: codeDenied, msg: o.Message()})
+	msg := o.Message()
+	if reason != "" {
+		msg += ": " + reason
+	}
+	h.fail(w, r, ex, failure{status: http.StatusForbidden, code: codeDenied, msg: msg})
 }
 
 // exchange is the state of one proxied request; it doubles as the request
@@ -207,6 +230,12 @@ type exchange struct {
 	bodyTooLarge bool
 	respTooLarge bool
 	respCut      bool
+
+	// replay is set when a refused token may be renewed and the request
+	// sent once more: the request has no body or a small one kept in body.
+	replay  bool
+	body    []byte
+	retried bool
 }
 
 type exchangeKey struct{}

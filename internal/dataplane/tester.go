@@ -51,7 +51,7 @@ func (t Tester) TestTarget(ctx context.Context, st store.Target, sc store.Creden
 	defer cancel()
 	applier, err := inj.Prepare(ctx)
 	if err != nil {
-		return TestResult{Code: codeTargetAuthFailed, Message: "keyway could not obtain a credential for the target"}, nil
+		return TestResult{Code: codeTargetAuthFailed, Message: targetAuthMessage(err)}, nil
 	}
 	path := st.TestPath
 	if path == "" {

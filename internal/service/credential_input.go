@@ -17,6 +17,7 @@ var proxySecretField = map[string]string{
 	credential.Bearer:    "token",
 	credential.JWT:       "token",
 	credential.BasicAuth: "password",
+	credential.JWTVerify: "sharedSecret",
 }
 
 // derivedConfig are config keys computed by Parse, never given as input.
@@ -86,6 +87,7 @@ func (s *Service) currentInput(c store.Credential) (credential.Input, error) {
 	if err := json.Unmarshal(plain, &sec); err != nil {
 		return nil, fmt.Errorf("decoding credential secret: %w", err)
 	}
+	delete(sec, "previousSharedSecret") // kept by rotation only, never input
 	maps.Copy(in, sec)
 	return in, nil
 }
@@ -96,10 +98,15 @@ func (s *Service) reparse(c *store.Credential, in credential.Input) error {
 	if err != nil {
 		return err
 	}
-	if c.Type == store.CredentialTarget {
+	if c.Type == store.CredentialTarget || c.AuthType == credential.JWTVerify {
+		// the secret is sealed, so the whole input can be parsed again; a
+		// jwtVerify update ends any rotation grace period
 		parsed, perrs := credential.Parse(c.Type, c.AuthType, overlay(base, in), generateKey)
 		if len(perrs) > 0 {
 			return Invalid(perrs...)
+		}
+		if c.AuthType == credential.JWTVerify {
+			c.PrevSecretHash, c.PrevSecretUntil = nil, nil
 		}
 		return s.applySecret(c, parsed)
 	}
@@ -128,6 +135,9 @@ func (s *Service) reparse(c *store.Credential, in credential.Input) error {
 	parsed, perrs := credential.Parse(c.Type, c.AuthType, probe, generateKey)
 	if len(perrs) > 0 {
 		return Invalid(perrs...)
+	}
+	if err := s.checkURLs(parsed.Config); err != nil {
+		return err
 	}
 	cfg, err := json.Marshal(parsed.Config)
 	if err != nil {

@@ -50,6 +50,9 @@ const MaxGracePeriod = 30 * 24 * time.Hour
 type CredentialResult struct {
 	Credential      store.Credential
 	GeneratedSecret string
+	// AuthorizationURL is where the user consents for an oauth2
+	// authorization_code credential (answered on create and rotate).
+	AuthorizationURL string
 }
 
 // CredentialList lists a client's credentials; temporary ones (an OAuth2
@@ -114,11 +117,22 @@ func (s *Service) CredentialCreate(ctx context.Context, actor Actor, clientID st
 	if err := s.applySecret(&c, parsed); err != nil {
 		return CredentialResult{}, err
 	}
+	authorize := needsAuthorization(c, parsed)
+	if authorize && (s.flow == nil || s.adminURL == "") {
+		return CredentialResult{}, Unavailable("OAuth2 authorization_code credentials need the server's adminPublicURL")
+	}
+	c.Temporary = authorize
 	if err := s.store.CredentialCreate(ctx, c); err != nil {
 		return CredentialResult{}, storeErr(err, "credential", "creating")
 	}
+	res := CredentialResult{Credential: c, GeneratedSecret: parsed.Generated}
+	if authorize {
+		if res.AuthorizationURL, err = s.startAuthorization(ctx, c, parsed.Config); err != nil {
+			return CredentialResult{}, err
+		}
+	}
 	s.notify(ctx, "credential created")
-	return CredentialResult{Credential: c, GeneratedSecret: parsed.Generated}, nil
+	return res, nil
 }
 
 // CredentialUpdate changes the given fields. credentialSecret and
@@ -186,7 +200,8 @@ func (s *Service) CredentialRotate(ctx context.Context, actor Actor, clientID, c
 	}
 	var fe FieldErrors
 	grace := intRange(&fe, "gracePeriodSeconds", p.GracePeriodSeconds, 0, 0, 0, int64(MaxGracePeriod/time.Second))
-	if c.Type == store.CredentialTarget && len(p.Secret) == 0 {
+	reauthorize := c.AuthType == credential.OAuth2 && credentialIsAuthCode(c)
+	if c.Type == store.CredentialTarget && len(p.Secret) == 0 && !reauthorize {
 		fe.Add("credentialSecret", "is required to rotate a target credential")
 	}
 	if len(fe) > 0 {
@@ -196,30 +211,83 @@ func (s *Service) CredentialRotate(ctx context.Context, actor Actor, clientID, c
 	if err != nil {
 		return CredentialResult{}, err
 	}
+	if c.AuthType == credential.JWTVerify {
+		return s.finishRotate(ctx, c, grace, func(c *store.Credential) (credential.Parsed, error) {
+			return s.rotateJWTVerify(c, base, p.Secret, grace)
+		})
+	}
 	if c.Type == store.CredentialProxy {
 		// A proxy secret is replaced, never merged with the old one.
 		delete(base, proxySecretField[c.AuthType])
 	}
-	parsed, perrs := credential.Parse(c.Type, c.AuthType, overlay(base, p.Secret), generateKey)
-	if len(perrs) > 0 {
-		return CredentialResult{}, Invalid(perrs...)
+	if reauthorize {
+		// the old refresh token keeps working until the new consent completes
+		if _, given := p.Secret["refreshToken"]; !given && len(p.Secret) == 0 {
+			return s.reauthorize(ctx, c, base)
+		}
+	}
+	return s.finishRotate(ctx, c, grace, func(*store.Credential) (credential.Parsed, error) {
+		parsed, perrs := credential.Parse(c.Type, c.AuthType, overlay(base, p.Secret), generateKey)
+		if len(perrs) > 0 {
+			return parsed, Invalid(perrs...)
+		}
+		return parsed, nil
+	})
+}
+
+// finishRotate applies a rotation's parsed settings, keeps the previous
+// proxy hash for the grace period, stores and answers.
+func (s *Service) finishRotate(ctx context.Context, c store.Credential, grace int64,
+	parse func(*store.Credential) (credential.Parsed, error)) (CredentialResult, error) {
+	parsed, err := parse(&c)
+	if err != nil {
+		return CredentialResult{}, err
 	}
 	now := s.stamp()
 	old := c.SecretHash
+	until := c.PrevSecretUntil
 	if err := s.applySecret(&c, parsed); err != nil {
 		return CredentialResult{}, err
 	}
 	c.PrevSecretHash, c.PrevSecretUntil = nil, nil
-	if c.Type == store.CredentialProxy && grace > 0 && len(old) > 0 {
-		until := now.Add(time.Duration(grace) * time.Second)
-		c.PrevSecretHash, c.PrevSecretUntil = old, &until
+	switch {
+	case c.AuthType == credential.JWTVerify:
+		c.PrevSecretUntil = until // set by rotateJWTVerify
+	case c.Type == store.CredentialProxy && grace > 0 && len(old) > 0:
+		u := now.Add(time.Duration(grace) * time.Second)
+		c.PrevSecretHash, c.PrevSecretUntil = old, &u
 	}
 	c.UpdatedAt = now
 	if err := s.store.CredentialUpdate(ctx, c); err != nil {
 		return CredentialResult{}, storeErr(err, "credential", "updating")
 	}
+	res := CredentialResult{Credential: c, GeneratedSecret: parsed.Generated}
+	if needsAuthorization(c, parsed) {
+		if res.AuthorizationURL, err = s.startAuthorization(ctx, c, parsed.Config); err != nil {
+			return CredentialResult{}, err
+		}
+	}
 	s.notify(ctx, "credential rotated")
-	return CredentialResult{Credential: c, GeneratedSecret: parsed.Generated}, nil
+	return res, nil
+}
+
+// reauthorize starts a new consent for an authorization_code credential
+// without changing it.
+func (s *Service) reauthorize(ctx context.Context, c store.Credential, base credential.Input) (CredentialResult, error) {
+	parsed, perrs := credential.Parse(c.Type, c.AuthType, base, generateKey)
+	if len(perrs) > 0 {
+		return CredentialResult{}, Invalid(perrs...)
+	}
+	u, err := s.startAuthorization(ctx, c, parsed.Config)
+	if err != nil {
+		return CredentialResult{}, err
+	}
+	return CredentialResult{Credential: c, AuthorizationURL: u}, nil
+}
+
+func credentialIsAuthCode(c store.Credential) bool {
+	var cfg credential.Config
+	return json.Unmarshal(c.Config, &cfg) == nil && cfg.IsAuthorizationCode()
 }
 
 func generateKey() string { return seal.RandomString(32) }
@@ -238,6 +306,9 @@ func optTime(o Optional[time.Time], current *time.Time) *time.Time {
 // applySecret stores parsed settings on c: readable config as JSON, the
 // keyed hash of a proxy secret, the sealed secret where one is kept.
 func (s *Service) applySecret(c *store.Credential, parsed credential.Parsed) error {
+	if err := s.checkURLs(parsed.Config); err != nil {
+		return err
+	}
 	cfg, err := json.Marshal(parsed.Config)
 	if err != nil {
 		return fmt.Errorf("encoding credential config: %w", err)

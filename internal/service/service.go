@@ -62,6 +62,11 @@ type Deps struct {
 	Changed func(ctx context.Context) error
 	// Tester runs target connection tests; nil answers 503.
 	Tester Tester
+	// OAuth2 runs authorization_code consent and code exchange; with
+	// AdminPublicURL (where providers send the browser back) it enables
+	// oauth2 authorization_code credentials.
+	OAuth2         OAuth2Flow
+	AdminPublicURL string
 	// Password sets the argon2id cost of new password hashes (zero value:
 	// DefaultPasswordParams).
 	Password PasswordParams
@@ -69,15 +74,17 @@ type Deps struct {
 
 // Service implements the domain operations. It is safe for concurrent use.
 type Service struct {
-	store   store.Store
-	keys    *seal.Keyring
-	regions []Region
-	check   URLChecker
-	now     func() time.Time
-	log     *slog.Logger
-	changed func(ctx context.Context) error
-	tester  Tester
-	pw      PasswordParams
+	store    store.Store
+	keys     *seal.Keyring
+	regions  []Region
+	check    URLChecker
+	now      func() time.Time
+	log      *slog.Logger
+	changed  func(ctx context.Context) error
+	tester   Tester
+	pw       PasswordParams
+	flow     OAuth2Flow
+	adminURL string
 	// guard throttles guessing of current passwords and invite tokens.
 	guard *throttle.Limiter
 }
@@ -85,15 +92,17 @@ type Service struct {
 // New builds a Service from its dependencies.
 func New(d Deps) *Service {
 	s := &Service{
-		store:   d.Store,
-		keys:    d.Keyring,
-		regions: d.Regions,
-		check:   d.URLCheck,
-		now:     d.Now,
-		log:     d.Logger,
-		changed: d.Changed,
-		tester:  d.Tester,
-		pw:      d.Password,
+		store:    d.Store,
+		keys:     d.Keyring,
+		regions:  d.Regions,
+		check:    d.URLCheck,
+		now:      d.Now,
+		log:      d.Logger,
+		changed:  d.Changed,
+		tester:   d.Tester,
+		pw:       d.Password,
+		flow:     d.OAuth2,
+		adminURL: d.AdminPublicURL,
 	}
 	if s.now == nil {
 		s.now = time.Now

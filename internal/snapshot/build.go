@@ -33,9 +33,15 @@ type Opener interface {
 type builder struct {
 	opener     Opener
 	hasher     *auth.Hasher
+	tokens     *inject.Registry
+	keySets    *auth.KeySets
 	transports func(TransportOptions) (http.RoundTripper, error)
 	now        time.Time
 	problems   []string
+	// tokenKeys and jwksURLs are the registry entries the snapshot uses,
+	// so the Manager can drop the others after the swap.
+	tokenKeys map[string]bool
+	jwksURLs  map[string]bool
 }
 
 func (b *builder) build(d store.SnapshotData) *Snapshot {
@@ -112,9 +118,21 @@ func (b *builder) caller(c *store.Credential) *auth.Caller {
 			return nil
 		}
 	}
+	var sec credential.Secret
+	if len(c.SecretSealed) > 0 { // jwtVerify keeps its shared secret sealed
+		var err error
+		if sec, err = b.openSecret(c); err != nil {
+			b.problem("credential %s: %v", c.ID, err)
+			return nil
+		}
+	}
+	if cfg.JWKSURL != "" {
+		b.useJWKS(cfg.JWKSURL)
+	}
 	caller, ok := auth.NewCaller(auth.CallerParams{
 		ID: c.ID, AuthType: c.AuthType, Config: cfg, Hash: c.SecretHash,
 		PrevHash: c.PrevSecretHash, PrevUntil: c.PrevSecretUntil, ExpiresAt: c.ExpiresAt,
+		Secret: sec, KeySets: b.keySets,
 	}, b.hasher)
 	if !ok {
 		b.problem("credential %s: %s cannot authenticate callers", c.ID, c.AuthType)
@@ -132,15 +150,39 @@ func (b *builder) injector(c *store.Credential) (inject.Injector, error) {
 	}
 	var sec credential.Secret
 	if len(c.SecretSealed) > 0 {
-		plain, err := b.opener.Open(c.SecretSealed, "credential:"+c.ID)
-		if err != nil {
-			return nil, fmt.Errorf("opening secret: %w", err)
-		}
-		if err := json.Unmarshal(plain, &sec); err != nil {
-			return nil, fmt.Errorf("decoding secret: %w", err)
+		var err error
+		if sec, err = b.openSecret(c); err != nil {
+			return nil, err
 		}
 	}
-	return inject.New(c.AuthType, cfg, sec)
+	if b.tokens == nil {
+		return inject.New(c.AuthType, cfg, sec)
+	}
+	version := inject.Version(c.AuthType, c.Config, c.SecretSealed)
+	if b.tokenKeys == nil {
+		b.tokenKeys = map[string]bool{}
+	}
+	b.tokenKeys[inject.Key(c.ID, version)] = true
+	return b.tokens.Injector(c.ID, version, c.AuthType, cfg, sec)
+}
+
+func (b *builder) openSecret(c *store.Credential) (credential.Secret, error) {
+	var sec credential.Secret
+	plain, err := b.opener.Open(c.SecretSealed, "credential:"+c.ID)
+	if err != nil {
+		return sec, fmt.Errorf("opening secret: %w", err)
+	}
+	if err := json.Unmarshal(plain, &sec); err != nil {
+		return sec, fmt.Errorf("decoding secret: %w", err)
+	}
+	return sec, nil
+}
+
+func (b *builder) useJWKS(url string) {
+	if b.jwksURLs == nil {
+		b.jwksURLs = map[string]bool{}
+	}
+	b.jwksURLs[url] = true
 }
 
 func (b *builder) target(t *store.Target) (*Target, error) {

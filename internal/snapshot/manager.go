@@ -29,8 +29,14 @@ type Deps struct {
 	// Transports makes an upstream transport for a set of options; the
 	// Manager caches them across snapshots.
 	Transports func(TransportOptions) (http.RoundTripper, error)
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Tokens keeps token credentials' caches across rebuilds (optional:
+	// without it oauth2 and customToken credentials cannot serve).
+	Tokens *inject.Registry
+	// KeySets caches jwtVerify JWKS across rebuilds (optional: without it
+	// jwksUrl credentials cannot serve).
+	KeySets *auth.KeySets
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// PollInterval is how often the change version is checked as a safety
 	// net for missed notifications (default 1s).
 	PollInterval time.Duration
@@ -142,13 +148,19 @@ func (m *Manager) rebuild(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading configuration: %w", err)
 	}
-	b := &builder{opener: m.d.Opener, hasher: m.d.Hasher, transports: m.transport, now: m.d.Now()}
+	b := m.builder()
 	s := b.build(data)
 	for _, p := range b.problems {
 		m.d.Logger.Warn("snapshot problem", slog.String("problem", p))
 	}
 	m.cur.Store(s)
 	m.pruneTransports(s)
+	if m.d.Tokens != nil {
+		m.d.Tokens.Retain(b.tokenKeys)
+	}
+	if m.d.KeySets != nil {
+		m.d.KeySets.Retain(b.jwksURLs)
+	}
 	return nil
 }
 
@@ -241,13 +253,18 @@ func (m *Manager) checkVersion() error {
 // Target prepares a target outside any snapshot (for connection tests),
 // sharing the cached transports.
 func (m *Manager) Target(t store.Target) (*Target, error) {
-	b := &builder{opener: m.d.Opener, hasher: m.d.Hasher, transports: m.transport, now: m.d.Now()}
+	b := m.builder()
 	return b.target(&t)
 }
 
 // Injector prepares a target credential outside any snapshot (for
 // connection tests).
 func (m *Manager) Injector(c store.Credential) (inject.Injector, error) {
-	b := &builder{opener: m.d.Opener, hasher: m.d.Hasher, transports: m.transport, now: m.d.Now()}
+	b := m.builder()
 	return b.injector(&c)
+}
+
+func (m *Manager) builder() *builder {
+	return &builder{opener: m.d.Opener, hasher: m.d.Hasher, tokens: m.d.Tokens, keySets: m.d.KeySets,
+		transports: m.transport, now: m.d.Now()}
 }

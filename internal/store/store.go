@@ -269,6 +269,8 @@ type Store interface {
 	ProxyUpdate(ctx context.Context, p Proxy) error
 	ProxyDelete(ctx context.Context, clientID, id string) error
 
+	CredentialFlowStore
+
 	// SnapshotLoad reads everything the data plane needs, consistently, with
 	// the change version it reflects.
 	SnapshotLoad(ctx context.Context) (SnapshotData, error)

@@ -162,7 +162,7 @@ func (d *Dashboard) credentialCreate(w http.ResponseWriter, r *http.Request) err
 	if e := str(v, "credentialDefaultRuleEffect"); e.Value != "" {
 		p.DefaultRuleEffect = e
 	}
-	p.Secret = secretInput(&fe, t, side, v)
+	p.Secret = secretInput(&fe, t, side, v, nil)
 	var res service.CredentialResult
 	if err = fe.Err(); err == nil {
 		res, err = d.svc.CredentialCreate(r.Context(), current(r).actor, clientID(r), p)
@@ -173,8 +173,11 @@ func (d *Dashboard) credentialCreate(w http.ResponseWriter, r *http.Request) err
 	c := res.Credential
 	if wantsJSON(r) {
 		writeJSON(w, http.StatusCreated, map[string]string{"id": c.ID, "label": c.Name + " · " + authLabel(c.AuthType),
-			"region": c.Region, "secret": res.GeneratedSecret})
+			"region": c.Region, "secret": res.GeneratedSecret, "authorizationURL": res.AuthorizationURL})
 		return nil
+	}
+	if res.AuthorizationURL != "" {
+		return toProvider(w, r, res.AuthorizationURL)
 	}
 	if res.GeneratedSecret != "" {
 		d.showOnce(w, r, c.ID, res.GeneratedSecret)
@@ -343,7 +346,7 @@ func (d *Dashboard) credentialRotate(w http.ResponseWriter, r *http.Request) err
 	t, _ := findType(c.AuthType)
 	var fe fieldErrs
 	p := service.RotateParams{GracePeriodSeconds: optNumber(&fe, v, "gracePeriodSeconds", true)}
-	if in := secretInput(&fe, t, c.Type, v); len(in) > 0 {
+	if in := secretInput(&fe, t, c.Type, v, c.Config); len(in) > 0 {
 		p.Secret = in
 	}
 	var res service.CredentialResult
@@ -357,6 +360,9 @@ func (d *Dashboard) credentialRotate(w http.ResponseWriter, r *http.Request) err
 		}
 		return d.render(w, r, http.StatusBadRequest, "credential_rotate", page{Title: "Rotate " + c.Name, Section: "/credentials",
 			Data: rotateData{Cred: c, Type: t, Form: f}})
+	}
+	if res.AuthorizationURL != "" {
+		return toProvider(w, r, res.AuthorizationURL)
 	}
 	if res.GeneratedSecret != "" {
 		d.showOnce(w, r, id, res.GeneratedSecret)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/keyway-dev/keyway/internal/credential"
 )
@@ -83,6 +84,9 @@ var credTypes = []credType{
 			{Name: "query", Label: "Query parameters", Kind: "pairs", Sep: "=", Placeholder: "api_key=s3cret",
 				Help: "One “name=value” per line."},
 		}},
+	jwtVerifyCredType,
+	oauth2CredType,
+	customTokenCredType,
 	{Name: credential.None, Label: "No authentication", Sides: []string{credential.SideTarget},
 		Summary: "keyway adds nothing: for public APIs, or targets that authenticate some other way."},
 }
@@ -145,28 +149,30 @@ func (f credField) HelpOn(side string) string {
 
 // secretInput turns the posted fields of a type into credentialSecret.
 // Empty optional fields are left out, so the service applies its
-// defaults; a "pairs" field that does not parse is a field error.
-func secretInput(fe *fieldErrs, t credType, side string, v url.Values) credential.Input {
+// defaults; a field that does not parse is a field error. Members of an
+// object setting (request.url) are sent inside it, on top of the stored
+// object in current (a rotation's credential config; nil on create).
+func secretInput(fe *fieldErrs, t credType, side string, v url.Values, current []byte) credential.Input {
 	in := credential.Input{}
+	groups := map[string]map[string]any{}
 	for _, f := range t.FieldsFor(side) {
-		raw := v.Get(f.InputName())
-		if f.Kind != "secret" && f.Kind != "pairs" {
-			raw = trimSpace(raw)
-		}
-		if raw == "" {
+		val, ok := fieldValue(fe, f, v.Get(f.InputName()))
+		if !ok {
 			continue
 		}
-		var val any = raw
-		if f.Kind == "pairs" {
-			m, err := parsePairs(raw, f.Sep)
-			if err != nil {
-				fe.Add(f.InputName(), err.Error())
-				continue
+		if group, member, nested := strings.Cut(f.Name, "."); nested {
+			if groups[group] == nil {
+				groups[group] = currentObject(current, group)
 			}
-			val = m
+			groups[group][member] = val
+			continue
 		}
-		b, _ := json.Marshal(val) // strings and string maps always encode
+		b, _ := json.Marshal(val) // strings, numbers, lists and string maps always encode
 		in[f.Name] = b
+	}
+	for name, obj := range groups {
+		b, _ := json.Marshal(obj)
+		in[name] = b
 	}
 	return in
 }

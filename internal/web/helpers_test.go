@@ -55,7 +55,9 @@ type env struct {
 	skew  *atomic.Int64
 }
 
-func newEnv(t *testing.T, secure bool) *env {
+// newEnv starts the dashboard; with, when given, adjusts the service's
+// dependencies (e.g. the OAuth2 flow).
+func newEnv(t *testing.T, secure bool, with ...func(*service.Deps)) *env {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
@@ -72,12 +74,16 @@ func newEnv(t *testing.T, secure bool) *env {
 	}
 	skew := &atomic.Int64{}
 	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	svc := service.New(service.Deps{Store: st, Keyring: keys, Now: now, Tester: &fakeTester{},
+	deps := service.Deps{Store: st, Keyring: keys, Now: now, Tester: &fakeTester{},
 		Regions: []service.Region{
 			{ID: "local", Name: "Local", PublicURL: "http://localhost:8080"},
 			{ID: "eu", Name: "Frankfurt", Latitude: 50.1, Longitude: 8.7, PublicURL: "https://eu.example.com"},
 		},
-		Password: service.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}})
+		Password: service.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}}
+	for _, f := range with {
+		f(&deps)
+	}
+	svc := service.New(deps)
 	res, err := svc.Bootstrap(ctx, service.BootstrapParams{Token: "u-web-test-token-0123456789", Password: adminPassword})
 	if err != nil || !res.Created {
 		t.Fatalf("bootstrap: %v", err)

@@ -21,7 +21,9 @@
 //     caller forever.
 //
 // SQL lives in embedded files: numbered migrations in migrations/ (same
-// numbers and meaning as SQLite's) and the queries in queries.sql. Times
+// numbers and meaning as SQLite's) and the queries in queries.sql, plus one
+// file per feature (credflow.sql: OAuth2 authorizations and the shared
+// token cache with its fetch lease). Times
 // are timestamptz written truncated to the millisecond, so both adapters
 // return identical values; string lists are text[], maps and JSON
 // documents jsonb, secrets and hashes bytea.

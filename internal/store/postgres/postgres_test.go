@@ -54,6 +54,15 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceShared: two pools on one database, as two nodes.
+func TestConformanceShared(t *testing.T) {
+	t.Parallel()
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		a, url := openTest(t)
+		return a, openURL(t, url, Options{})
+	})
+}
+
 // TestPoolSettings: the options reach every connection.
 func TestPoolSettings(t *testing.T) {
 	t.Parallel()

@@ -41,7 +41,10 @@ type seed struct {
 
 // seeds are applied in order; add one when a migration adds tables, and
 // never change an existing one (old dumps hold its rows).
-var seeds = []seed{{since: 1, write: writeSeed1, check: checkSeed1}}
+var seeds = []seed{
+	{since: 1, write: writeSeed1, check: checkSeed1},
+	{since: 3, write: writeSeed3, check: checkSeed3},
+}
 
 var seedTime = time.Date(2025, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
 
@@ -116,6 +119,48 @@ func checkSeed1(t *testing.T, s *Store) {
 	// The upgraded database still takes writes and still announces them.
 	px.Active = false
 	must(t, s.ProxyUpdate(ctx, px))
+}
+
+// seed3Rows are credential-flow rows (0003) of seed 1's target credential.
+func seed3Rows() (store.OAuth2Authorization, store.CredentialToken, store.CredentialTokenLeaseParams) {
+	exp := seedTime.Add(time.Hour)
+	a := store.OAuth2Authorization{StateHash: []byte{0xde, 0xad, 0, 1}, CredentialID: "cred_dump_t", ClientID: "cli_dump",
+		VerifierSealed: []byte("sealed\x00verifier"), RedirectURI: "https://keyway.example/oauth2/callback",
+		CreatedAt: seedTime, ExpiresAt: exp}
+	tk := store.CredentialToken{CredentialID: "cred_dump_t", Version: "v-dump", TokenSealed: []byte("sealed\x00token"),
+		TokenExpiresAt: &exp, RefreshSealed: []byte("sealed\x00refresh"), RefreshBase: "base-dump", UpdatedAt: seedTime}
+	lease := store.CredentialTokenLeaseParams{CredentialID: tk.CredentialID, Owner: "dump-node", Now: seedTime, Until: seedTime.Add(100 * 365 * 24 * time.Hour)}
+	return a, tk, lease
+}
+
+func writeSeed3(t *testing.T, s *Store) {
+	ctx := t.Context()
+	a, tk, lease := seed3Rows()
+	must(t, s.OAuth2AuthorizationCreate(ctx, a))
+	must(t, s.CredentialTokenPut(ctx, tk))
+	if ok, err := s.CredentialTokenLease(ctx, lease); err != nil || !ok {
+		t.Fatalf("seed lease: %v %v", ok, err)
+	}
+}
+
+func checkSeed3(t *testing.T, s *Store) {
+	ctx := t.Context()
+	a, tk, lease := seed3Rows()
+	gotTk, err := s.CredentialTokenGet(ctx, tk.CredentialID)
+	must(t, err)
+	sameValue(t, "credential token", gotTk, tk)
+	// the lease survived: another owner is refused, its holder renews it
+	other := lease
+	other.Owner, other.Now = "other-node", seedTime.Add(time.Minute)
+	if ok, err := s.CredentialTokenLease(ctx, other); err != nil || ok {
+		t.Errorf("lease after upgrade: another owner got it (%v, %v)", ok, err)
+	}
+	if ok, err := s.CredentialTokenLease(ctx, lease); err != nil || !ok {
+		t.Errorf("lease after upgrade: its holder could not renew it (%v, %v)", ok, err)
+	}
+	gotA, err := s.OAuth2AuthorizationTake(ctx, a.StateHash, seedTime.Add(time.Minute))
+	must(t, err)
+	sameValue(t, "oauth2 authorization", gotA, a)
 }
 
 // sameValue compares rows by their JSON form (pointers by value, times in

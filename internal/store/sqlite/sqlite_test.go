@@ -46,6 +46,22 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceShared: two Opens of one file behave like two nodes on
+// one database (keyway runs one node per SQLite file, but the guarantees
+// must not depend on sharing a handle).
+func TestConformanceShared(t *testing.T) {
+	t.Parallel()
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		a, path := openTest(t)
+		b, err := Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close() })
+		return a, b
+	})
+}
+
 func TestPragmas(t *testing.T) {
 	t.Parallel()
 	s, _ := openTest(t)

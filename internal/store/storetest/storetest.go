@@ -68,6 +68,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentConfigWrites", testConcurrentConfigWrites},
 		{"InUseRace", testInUseRace},
 		{"Snapshot", testSnapshot},
+		{"OAuth2Authorization", testOAuth2Authorization},
+		{"CredentialToken", testCredentialToken},
+		{"CredentialTokenNoVersionBump", testCredentialTokenNoVersionBump},
+		{"CredentialTokenLeaseRace", func(t *testing.T, s store.Store) { testCredentialTokenLeaseRace(t, []store.Store{s}) }},
+		{"OAuth2AuthorizationTakeRace", func(t *testing.T, s store.Store) { testOAuth2AuthorizationTakeRace(t, []store.Store{s}) }},
 	}
 	tests = append(tests, teamsTests...)
 	for _, tc := range tests {

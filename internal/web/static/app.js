@@ -145,6 +145,8 @@
     var checked = $("input[data-type-for]:checked", dlg);
     if (checked) showType(checked.getAttribute("data-type-for"), checked.value);
     $("[data-dialog-secret]", dlg).hidden = true;
+    var auth = $("[data-dialog-authorize]", dlg);
+    if (auth) auth.hidden = true;
     $("[data-dialog-error]", dlg).hidden = true;
     dlg.showModal();
     var first = $("form[data-inline] input:not([type=hidden])", dlg);
@@ -247,6 +249,15 @@
     var hint = $("[data-empty-hint]", field);
     if (hint) hint.hidden = true;
     sel.dispatchEvent(new Event("change", { bubbles: true }));
+    if (body.authorizationURL) {
+      $$("form", dlg).forEach(function (f) { f.hidden = true; });
+      var auth = $("[data-dialog-authorize]", dlg);
+      var link = $("[data-authorize-link]", auth);
+      link.href = body.authorizationURL;
+      auth.hidden = false;
+      link.focus();
+      return;
+    }
     if (body.secret) {
       $$("form", dlg).forEach(function (f) { f.hidden = true; });
       var panel = $("[data-dialog-secret]", dlg);

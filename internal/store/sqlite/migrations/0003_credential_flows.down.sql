@@ -1,0 +1,2 @@
+DROP TABLE credential_tokens;
+DROP TABLE oauth2_authorizations;
