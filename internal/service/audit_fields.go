@@ -115,3 +115,38 @@ func tokenFields(t store.Token) AuditFields {
 		"tokenExpiresAt": t.ExpiresAt,
 	}
 }
+
+// credentialChange, targetChange and proxyChange describe a change of a
+// client resource; before is nil on create, after on delete.
+func (s *Service) credentialChange(action string, before, after *store.Credential) Change {
+	ch := Change{Action: action, ResourceType: ResourceCredential}
+	if before != nil {
+		ch.ClientID, ch.ResourceID, ch.ResourceName, ch.Before = before.ClientID, before.ID, before.Name, s.credentialFields(*before)
+	}
+	if after != nil {
+		ch.ClientID, ch.ResourceID, ch.ResourceName, ch.After = after.ClientID, after.ID, after.Name, s.credentialFields(*after)
+	}
+	return ch
+}
+
+func targetChange(action string, before, after *store.Target) Change {
+	ch := Change{Action: action, ResourceType: ResourceTarget}
+	if before != nil {
+		ch.ClientID, ch.ResourceID, ch.ResourceName, ch.Before = before.ClientID, before.ID, before.Name, targetFields(*before)
+	}
+	if after != nil {
+		ch.ClientID, ch.ResourceID, ch.ResourceName, ch.After = after.ClientID, after.ID, after.Name, targetFields(*after)
+	}
+	return ch
+}
+
+func proxyChange(action string, before, after *store.Proxy) Change {
+	ch := Change{Action: action, ResourceType: ResourceProxy}
+	if before != nil {
+		ch.ClientID, ch.ResourceID, ch.ResourceName, ch.Before = before.ClientID, before.ID, before.Name, proxyFields(*before)
+	}
+	if after != nil {
+		ch.ClientID, ch.ResourceID, ch.ResourceName, ch.After = after.ClientID, after.ID, after.Name, proxyFields(*after)
+	}
+	return ch
+}

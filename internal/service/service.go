@@ -67,6 +67,9 @@ type Deps struct {
 	// oauth2 authorization_code credentials.
 	OAuth2         OAuth2Flow
 	AdminPublicURL string
+	// Mailer sends invite emails; nil sends none (the inviter shares the
+	// link).
+	Mailer Mailer
 	// Password sets the argon2id cost of new password hashes (zero value:
 	// DefaultPasswordParams).
 	Password PasswordParams
@@ -85,7 +88,8 @@ type Service struct {
 	pw       PasswordParams
 	flow     OAuth2Flow
 	adminURL string
-	// guard throttles guessing of current passwords and invite tokens.
+	mailer   Mailer
+	// guard throttles guessing of current passwords.
 	guard *throttle.Limiter
 }
 
@@ -103,6 +107,7 @@ func New(d Deps) *Service {
 		pw:       d.Password,
 		flow:     d.OAuth2,
 		adminURL: d.AdminPublicURL,
+		mailer:   d.Mailer,
 	}
 	if s.now == nil {
 		s.now = time.Now

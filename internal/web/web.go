@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/keyway-dev/keyway/internal/realip"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
 )
@@ -205,6 +206,7 @@ func (d *Dashboard) wrap(rt route) http.Handler {
 			if !ok {
 				return
 			}
+			st.actor.Via, st.actor.RemoteAddr = "dashboard", d.remote(r)
 			r = r.WithContext(context.WithValue(r.Context(), stateKey, st))
 			if unsafeMethod(r.Method) && !d.csrfOK(r, st.csrf) {
 				d.fail(w, r, errCSRF)
@@ -219,4 +221,14 @@ func (d *Dashboard) wrap(rt route) http.Handler {
 
 func unsafeMethod(m string) bool {
 	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+// remote is the client address of r ("" when unknown), for throttles and
+// the audit log.
+func (d *Dashboard) remote(r *http.Request) string {
+	ip := realip.From(r, d.trusted)
+	if !ip.IsValid() {
+		return ""
+	}
+	return ip.String()
 }
