@@ -262,6 +262,10 @@ func (s *Service) InviteAccept(ctx context.Context, actor Actor, token string, p
 	res := AcceptResult{Client: c, Roles: inv.Roles}
 	logs := []string{inv.ClientID}
 	if actor.User.ID != "" {
+		if p.UserName.Set || p.Password.Set {
+			return AcceptResult{}, BadRequest("userName and password create a new account; send them without a user token, "+
+				"or send the token alone to join with your account", fieldError("userName", "is not allowed with a user token"))
+		}
 		if _, err := s.store.MembershipGet(ctx, inv.ClientID, actor.User.ID); err == nil {
 			return AcceptResult{}, Conflict(fmt.Sprintf("You are already a member of %s", c.Name))
 		}
