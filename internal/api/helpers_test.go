@@ -105,7 +105,7 @@ func newEnv(t *testing.T, withTester bool) *env {
 	if _, err := e.svc.Bootstrap(ctx, service.BootstrapParams{Token: adminToken, Password: "admin-password"}); err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(api.New(e.svc, logger))
+	e.srv = httptest.NewServer(api.New(e.svc, logger, api.Options{Now: deps.Now}))
 	t.Cleanup(e.srv.Close)
 	return e
 }
