@@ -120,8 +120,10 @@ var matrix = map[string]row{
 		return "/api/invites/" + tok + "/accept", nil
 	}},
 
-	"GET /api/users":    {need: needInstanceAdmin, ok: 200, prep: fixed("/api/users")},
-	"POST /api/users":   {need: needInstanceAdmin, ok: 201, prep: func(c *matrixCase) (string, any) { return "/api/users", obj{"userName": c.uniq("made"), "password": "made-password"} }},
+	"GET /api/users": {need: needInstanceAdmin, ok: 200, prep: fixed("/api/users")},
+	"POST /api/users": {need: needInstanceAdmin, ok: 201, prep: func(c *matrixCase) (string, any) {
+		return "/api/users", obj{"userName": c.uniq("made"), "password": "made-password"}
+	}},
 	"GET /api/users/me": {need: needAny, ok: 200, prep: fixed("/api/users/me")},
 	"GET /api/users/{userId}": {need: needSelfOrAdmin, ok: 200, scopes: clientScopes, prep: func(c *matrixCase) (string, any) {
 		return "/api/users/" + c.subject().ID, nil

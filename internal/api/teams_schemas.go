@@ -24,7 +24,7 @@ func teamsSchemas() obj {
 	return obj{
 		"ClientInput": input(nil, obj{"clientName": str("1–200 characters")}),
 
-		"Member": object(nil, obj{"userId": str(""), "userName": str(""), "roles": roles, "memberCreatedAt": dateTime("")}),
+		"Member":         object(nil, obj{"userId": str(""), "userName": str(""), "roles": roles, "memberCreatedAt": dateTime("")}),
 		"MemberList":     listOf("members", "Member"),
 		"MemberEnvelope": envelope("member", "Member"),
 		"MemberInput":    memberInput,
@@ -70,7 +70,7 @@ func teamsSchemas() obj {
 			"auditActorId": str("the user who made the change"), "auditActorName": str("their name at the time"),
 			"auditTokenId": str("the token used (absent for the dashboard)"), "auditVia": enum("", "api", "dashboard", "system"),
 			"auditRemoteAddr": str(""), "auditRequestId": str("the X-Request-Id of the change"),
-			"auditAction": str("created, updated, deleted, rotated, added, removed, accepted, revoked, password-changed, …"),
+			"auditAction":       str("created, updated, deleted, rotated, added, removed, accepted, revoked, password-changed, …"),
 			"auditResourceType": str(""), "auditResourceId": str(""), "auditResourceName": str(""),
 			"auditChanges": arrayOf(ref("AuditChange")),
 		}),
