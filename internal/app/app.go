@@ -120,6 +120,10 @@ func (a *App) build() error {
 	for i, r := range a.cfg.Regions {
 		regions[i] = service.Region{ID: r.ID, Name: r.Name, Latitude: r.Latitude, Longitude: r.Longitude, PublicURL: r.PublicURL}
 	}
+	mailer, err := newMailer(a.cfg.SMTP)
+	if err != nil {
+		return err
+	}
 	a.svc = service.New(service.Deps{
 		Store:          a.store,
 		Keyring:        a.keyring,
@@ -130,6 +134,7 @@ func (a *App) build() error {
 		Tester:         testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
 		OAuth2:         inject.Flow{Client: egress.NewClient(policy, tokenCallTimeout)},
 		AdminPublicURL: a.cfg.AdminPublicURL,
+		Mailer:         mailer,
 	})
 	dp := dataplane.New(a.snaps, dataplane.Options{
 		HeaderPrefix:   a.cfg.HeaderPrefix,

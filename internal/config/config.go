@@ -88,6 +88,8 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// ShutdownTimeout bounds the graceful drain of in-flight work.
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+	// SMTP sends invite emails; off unless smtp.host is set.
+	SMTP SMTP `yaml:"smtp"`
 
 	// origin maps a setting key to the environment variable or flag that
 	// last set it, so validation messages name what the operator typed.
@@ -183,6 +185,7 @@ func Default() *Config {
 		Log:             Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 		ShutdownTimeout: DefaultShutdownTimeout,
 		Database:        Database{MaxConns: DefaultDBMaxConns, StatementTimeout: DefaultStatementTimeout},
+		SMTP:            SMTP{Port: DefaultSMTPPort},
 	}
 }
 

@@ -76,6 +76,7 @@ func (c *Config) problems() []string {
 	v.check("headerPrefix", c.HeaderPrefix != "" && isToken(c.HeaderPrefix), "must be a non-empty HTTP header name prefix (letters, digits, -)")
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "json", "text", "auto")
+	v.smtp()
 	v.check("shutdownTimeout", c.ShutdownTimeout > 0 && c.ShutdownTimeout <= maxShutdownTimeout,
 		fmt.Sprintf("must be a positive duration of at most %s (such as 30s)", maxShutdownTimeout))
 	return v.problems
