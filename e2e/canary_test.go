@@ -68,7 +68,8 @@ func TestCanarySecretsNeverLeak(t *testing.T) {
 
 	var answers strings.Builder
 	for _, path := range []string{"/api/clients/default/credentials", "/api/clients/default/targets", "/api/clients/default/proxies",
-		"/api/clients/default/credentials/" + tc.ID, "/api/clients/default/proxies/" + p.ID, "/api/users/me", "/api/openapi.json"} {
+		"/api/clients/default/credentials/" + tc.ID, "/api/clients/default/proxies/" + p.ID, "/api/users/me", "/api/openapi.json",
+		"/api/clients/default/audit", "/api/audit"} {
 		var raw map[string]any
 		if err := n.API.Do(c, "GET", path, nil, &raw); err != nil {
 			t.Fatalf("%s: %v", path, err)
