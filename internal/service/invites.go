@@ -181,6 +181,9 @@ func inviteLabel(inv store.Invite) string {
 	return inv.ID
 }
 
+// MailConfigured reports whether invite emails can be sent.
+func (s *Service) MailConfigured() bool { return s.mailer != nil }
+
 // InviteList lists a client's invites, newest first (owners and admins).
 func (s *Service) InviteList(ctx context.Context, actor Actor, clientID string) ([]store.Invite, error) {
 	if _, err := s.authorize(ctx, actor, clientID, actManage); err != nil {

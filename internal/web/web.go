@@ -10,6 +10,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/realip"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
+	"github.com/keyway-dev/keyway/internal/throttle"
 )
 
 // Deps are what the dashboard needs. Service and Keyring are required.
@@ -51,6 +52,7 @@ type Dashboard struct {
 	sessionKey []byte
 	csrfKey    []byte
 	throttle   *loginThrottle
+	joinGuard  *throttle.Limiter
 	pages      *renderer
 	world      *worldMap
 	mux        *http.ServeMux
@@ -88,6 +90,7 @@ func New(d Deps) (*Dashboard, error) {
 		db.lifetime = DefaultSessionLifetime
 	}
 	db.throttle = newLoginThrottle(db.now)
+	db.joinGuard = newJoinGuard(db.now)
 	var err error
 	if db.pages, err = newRenderer(db.now); err != nil {
 		return nil, err
@@ -111,6 +114,7 @@ func (d *Dashboard) table() []route {
 		d.targetRoutes(),
 		d.mapRoutes(),
 		d.accountRoutes(),
+		d.teamsRoutes(),
 	)
 }
 
@@ -134,6 +138,9 @@ var nav = []navItem{
 	{"Credentials", "/credentials"},
 	{"Targets", "/targets"},
 	{"Map", "/map"},
+	{"Members", "/members"},
+	{"Audit log", "/audit"},
+	{"Settings", "/settings"},
 }
 
 // ServeHTTP sets the security headers every answer carries, then routes.
