@@ -105,3 +105,38 @@ func TestRecordChange(t *testing.T) {
 		t.Errorf("entry: %+v", e)
 	}
 }
+
+func FuzzAuditCursor(f *testing.F) {
+	f.Add(encodeCursor(store.AuditCursor{At: time.UnixMilli(1_700_000_000_123).UTC(), ID: "aud_01"}))
+	f.Add("")
+	f.Add("MTIz")
+	f.Add("LTEuYQ")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, ok := decodeCursor(s)
+		if !ok {
+			return
+		}
+		back, ok := decodeCursor(encodeCursor(c))
+		if !ok || !back.At.Equal(c.At) || back.ID != c.ID {
+			t.Fatalf("cursor %q decodes to %+v, which does not round-trip (%+v)", s, c, back)
+		}
+	})
+}
+
+func FuzzAuditQuery(f *testing.F) {
+	f.Add("100", "2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "")
+	f.Add("0", "x", "", "!!")
+	f.Fuzz(func(t *testing.T, limit, from, to, cursor string) {
+		p, err := parseAuditQuery(AuditQuery{Limit: limit, From: from, To: to, Cursor: cursor})
+		if err != nil {
+			var se *Error
+			if !errors.As(err, &se) || se.Status != 400 || len(se.Fields) == 0 {
+				t.Fatalf("refusal is not a 400 naming a field: %v", err)
+			}
+			return
+		}
+		if p.Limit < 1 || p.Limit > MaxAuditLimit || (!p.From.IsZero() && !p.To.IsZero() && !p.From.Before(p.To)) {
+			t.Fatalf("accepted %+v", p)
+		}
+	})
+}
