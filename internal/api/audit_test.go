@@ -287,3 +287,48 @@ func TestAuditHoldsNoSecret(t *testing.T) {
 		t.Error("no redacted change recorded: secret changes must still be visible as changes")
 	}
 }
+
+// TestAuditAsyncAndWebhook: replaying and cancelling async requests and
+// changing the notification webhook are changes too; the webhook's
+// signing secret never appears.
+func TestAuditAsyncAndWebhook(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false)
+	_, owner := e.addUser("olga", "acme", "owner")
+	m := &matrixEnv{t: t, e: e, users: map[role]account{roleOwner: {Token: owner}}}
+	c := &matrixCase{m: m, role: roleOwner, scope: own, a: "acme", made: map[string]partIDs{}}
+	px := c.parts("acme").px
+	dead, queued := c.asyncRequest("acme", store.AsyncDead), c.asyncRequest("acme", store.AsyncQueued)
+	base := "/api/clients/acme/proxies/" + px + "/requests/"
+	for _, p := range []string{base + dead + "/replay", base + queued + "/cancel"} {
+		if r := e.do("POST", p, owner, nil); r.status != 200 {
+			t.Fatalf("POST %s: %d %s", p, r.status, r.raw)
+		}
+	}
+	hook := e.do("PUT", "/api/clients/acme/notifications/webhook", owner, obj{"webhookURL": "https://hooks.example.com/a"})
+	secret, _ := hook.obj("webhook")["webhookSecret"].(string)
+	if r := e.do("PUT", "/api/clients/acme/notifications/webhook", owner, obj{"rotateSecret": true}); r.status != 200 {
+		t.Fatalf("rotate: %d %s", r.status, r.raw)
+	}
+	e.do("DELETE", "/api/clients/acme/notifications/webhook", owner, nil)
+
+	es := auditOf(t, e, owner, "/api/clients/acme/audit")
+	if r := find(es, "request", "replayed"); len(r) != 1 || r[0]["auditResourceId"] != dead ||
+		change(r[0], "state")["old"] != "dead" || change(r[0], "state")["new"] != "queued" {
+		t.Errorf("replay entry: %v", r)
+	}
+	if r := find(es, "request", "cancelled"); len(r) != 1 || r[0]["auditResourceId"] != queued {
+		t.Errorf("cancel entry: %v", r)
+	}
+	upd := find(es, "webhook", "updated")
+	if len(find(es, "webhook", "created")) != 1 || len(upd) != 1 || len(find(es, "webhook", "deleted")) != 1 {
+		t.Fatalf("webhook entries: %v", es)
+	}
+	if c := change(upd[0], "webhookSecret"); c == nil || c["redacted"] != true {
+		t.Errorf("rotated webhook secret: %v", upd[0]["auditChanges"])
+	}
+	raw, _ := json.Marshal(es)
+	if secret == "" || strings.Contains(string(raw), secret) {
+		t.Errorf("webhook secret %q missing from the answer or present in the log", secret)
+	}
+}

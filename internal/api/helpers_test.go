@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/keyway-dev/keyway/internal/api"
+	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/egress"
 	"github.com/keyway-dev/keyway/internal/id"
 	"github.com/keyway-dev/keyway/internal/seal"
@@ -96,6 +97,9 @@ func newEnv(t *testing.T, withTester bool) *env {
 		Changed:  func(context.Context) error { e.changed.Add(1); return nil },
 		Now:      func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) },
 		Password: service.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1},
+		// The queue is never started: the API only reads, cancels and
+		// replays through it.
+		Async: async.New(async.Deps{Store: st}),
 	}
 	if withTester {
 		e.tester = &fakeTester{}

@@ -193,6 +193,49 @@ var matrix = map[string]row{
 	"DELETE /api/clients/{clientId}/proxies/{proxyId}": {need: needWrite, ok: 200, scopes: resourceScopes, prep: func(c *matrixCase) (string, any) {
 		return c.home() + "/proxies/" + c.parts(c.res()).px, nil
 	}},
+
+	"GET /api/clients/{clientId}/telemetry": {need: needRead, ok: 200, scopes: clientScopes, prep: clientPath("/telemetry")},
+	"GET /api/clients/{clientId}/proxies/{proxyId}/telemetry": {need: needRead, ok: 200, scopes: resourceScopes, prep: func(c *matrixCase) (string, any) {
+		return c.home() + "/proxies/" + c.parts(c.res()).px + "/telemetry", nil
+	}},
+	"GET /api/clients/{clientId}/proxies/{proxyId}/requests": {need: needRead, ok: 200, scopes: resourceScopes, prep: func(c *matrixCase) (string, any) {
+		return c.home() + "/proxies/" + c.parts(c.res()).px + "/requests", nil
+	}},
+	"GET /api/clients/{clientId}/proxies/{proxyId}/requests/{requestId}": {need: needRead, ok: 200, scopes: resourceScopes, prep: func(c *matrixCase) (string, any) {
+		return c.home() + "/proxies/" + c.parts(c.res()).px + "/requests/" + c.logged(c.res()), nil
+	}},
+	"POST /api/clients/{clientId}/proxies/{proxyId}/requests/{requestId}/replay": {need: needWrite, ok: 200, scopes: resourceScopes, prep: func(c *matrixCase) (string, any) {
+		return c.home() + "/proxies/" + c.parts(c.res()).px + "/requests/" + c.asyncRequest(c.res(), store.AsyncDead) + "/replay", nil
+	}},
+	"POST /api/clients/{clientId}/proxies/{proxyId}/requests/{requestId}/cancel": {need: needWrite, ok: 200, scopes: resourceScopes, prep: func(c *matrixCase) (string, any) {
+		return c.home() + "/proxies/" + c.parts(c.res()).px + "/requests/" + c.asyncRequest(c.res(), store.AsyncQueued) + "/cancel", nil
+	}},
+
+	"GET /api/notifications/system": {need: needInstanceAdmin, ok: 200, prep: fixed("/api/notifications/system")},
+	"GET /api/notifications/system/{notificationId}": {need: needInstanceAdmin, ok: 200, prep: func(c *matrixCase) (string, any) {
+		return "/api/notifications/system/" + c.notification(store.NotifySystem, ""), nil
+	}},
+	"GET /api/users/{userId}/notifications": {need: needSelfOrAdmin, ok: 200, scopes: clientScopes, prep: func(c *matrixCase) (string, any) {
+		return "/api/users/" + c.subject().ID + "/notifications", nil
+	}},
+	"GET /api/users/{userId}/notifications/{notificationId}": {need: needSelfOrAdmin, ok: 200, scopes: clientScopes, prep: func(c *matrixCase) (string, any) {
+		u := c.subject()
+		return "/api/users/" + u.ID + "/notifications/" + c.notification(store.NotifyUser, u.ID), nil
+	}},
+	"GET /api/clients/{clientId}/notifications": {need: needRead, ok: 200, scopes: clientScopes, prep: clientPath("/notifications")},
+	"GET /api/clients/{clientId}/notifications/{notificationId}": {need: needRead, ok: 200, scopes: resourceScopes, prep: func(c *matrixCase) (string, any) {
+		return c.home() + "/notifications/" + c.notification(store.NotifyClient, c.res()), nil
+	}},
+	"GET /api/clients/{clientId}/notifications/webhook": {need: needManage, ok: 200, scopes: clientScopes, prep: func(c *matrixCase) (string, any) {
+		c.webhook(c.home())
+		return c.home() + "/notifications/webhook", nil
+	}},
+	"PUT /api/clients/{clientId}/notifications/webhook": {need: needManage, ok: 200, scopes: clientScopes,
+		prep: withBody(clientPath("/notifications/webhook"), obj{"webhookURL": "https://hooks.example.com/keyway"})},
+	"DELETE /api/clients/{clientId}/notifications/webhook": {need: needManage, ok: 200, scopes: clientScopes, prep: func(c *matrixCase) (string, any) {
+		c.webhook(c.home())
+		return c.home() + "/notifications/webhook", nil
+	}},
 }
 
 type obj = map[string]any
@@ -527,4 +570,54 @@ func (c *matrixCase) parts(clientID string) partIDs {
 		"proxyTargetCredentialId": p.tc}, "proxy", "proxyId")
 	c.made[clientID] = p
 	return p
+}
+
+// logged stores a request log entry of clientID's proxy and returns its id.
+func (c *matrixCase) logged(clientID string) string {
+	p := c.parts(clientID)
+	now := time.Now().UTC()
+	r := store.RequestLog{ID: id.New(id.Request), ProxyID: p.px, ClientID: strings.TrimPrefix(clientID, "/api/clients/"), Kind: "sync",
+		Processed: true, ReceivedAt: now, SentAt: now, ProcessedAt: now, Method: "GET", Path: "/v1/x", Status: 200,
+		Code: "proxy-access-granted", Message: "Proxy authentication successful"}
+	if err := c.m.e.st.RequestLogInsert(c.m.t.Context(), []store.RequestLog{r}); err != nil {
+		c.m.t.Fatal(err)
+	}
+	return r.ID
+}
+
+// asyncRequest stores an async request of clientID's proxy in state and
+// returns its id.
+func (c *matrixCase) asyncRequest(clientID, state string) string {
+	p := c.parts(clientID)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	r := store.AsyncRequest{ID: id.New(id.Request), ClientID: strings.TrimPrefix(clientID, "/api/clients/"), ProxyID: p.px, State: state,
+		Method: "POST", Path: "v1/x", ReceivedAt: now, WindowStart: now, Attempts: 1, UpdatedAt: now}
+	if state == store.AsyncQueued {
+		r.NextAttemptAt = &now
+	} else {
+		r.ProcessedAt = &now
+	}
+	if _, err := c.m.e.st.AsyncRequestInsert(c.m.t.Context(), []store.AsyncRequest{r}, store.AsyncInsertParams{IdempotentSince: now.Add(-24 * time.Hour)}); err != nil {
+		c.m.t.Fatal(err)
+	}
+	return r.ID
+}
+
+// notification stores a notification in a scope and returns its id.
+func (c *matrixCase) notification(scope, scopeID string) string {
+	n := store.Notification{ID: id.New(id.Notice), Scope: scope, ScopeID: strings.TrimPrefix(scopeID, "/api/clients/"), Kind: "test",
+		Title: "t", Message: "m", CreatedAt: time.Now().UTC()}
+	if _, err := c.m.e.st.NotificationCreate(c.m.t.Context(), n); err != nil {
+		c.m.t.Fatal(err)
+	}
+	return n.ID
+}
+
+// webhook gives clientID a notification webhook, as its owner.
+func (c *matrixCase) webhook(clientID string) {
+	clientID = strings.TrimPrefix(clientID, "/api/clients/")
+	r := c.m.e.do("PUT", "/api/clients/"+clientID+"/notifications/webhook", c.ownerOf(clientID).Token, obj{"webhookURL": "https://hooks.example.com/k"})
+	if r.status != 200 {
+		c.m.t.Fatalf("webhook: %d %s", r.status, r.raw)
+	}
 }

@@ -133,6 +133,8 @@ func schemas() obj {
 	maps.Copy(s, targetSchemas())
 	maps.Copy(s, proxySchemas())
 	maps.Copy(s, teamsSchemas())
+	maps.Copy(s, monitoringSchemas())
+	maps.Copy(s, asyncSchemas())
 	return s
 }
 
@@ -220,6 +222,7 @@ func proxySchemas() obj {
 		"proxyAsyncAttemptTimeoutSeconds": orNull(integer("1–300; null = server default (30)")),
 		"proxyAsyncCallbackOrigins":       orNull(origins),
 		"proxyCorsOrigins":                orNull(arrayOf(str(`scheme://host[:port] or "*"`))),
+		"proxyLogBodies":                  boolean("capture request and response bodies (size-limited, secrets removed) in the request log; default false"),
 	}
 	p := maps.Clone(settings)
 	p["proxyId"], p["proxyCreatedAt"], p["proxyUpdatedAt"] = str(""), dateTime(""), dateTime("")

@@ -23,6 +23,7 @@ func bindProxy(b *binder) service.ProxyParams {
 		AsyncAttemptTimeoutSeconds: b.integer("proxyAsyncAttemptTimeoutSeconds"),
 		AsyncCallbackOrigins:       b.strings("proxyAsyncCallbackOrigins"),
 		CorsOrigins:                b.strings("proxyCorsOrigins"),
+		LogBodies:                  b.boolean("proxyLogBodies"),
 	}
 }
 

@@ -175,6 +175,7 @@ type proxyJSON struct {
 	AsyncAttemptTimeoutSeconds *int     `json:"proxyAsyncAttemptTimeoutSeconds"`
 	AsyncCallbackOrigins       []string `json:"proxyAsyncCallbackOrigins"`
 	CorsOrigins                []string `json:"proxyCorsOrigins"`
+	LogBodies                  bool     `json:"proxyLogBodies"`
 	BaseURL                    string   `json:"proxyBaseURL"`
 	AsyncBaseURL               string   `json:"proxyAsyncBaseURL"`
 	// WebhookSecret is answered to owners and admins only.
@@ -190,7 +191,7 @@ func proxyView(p service.ProxyView) proxyJSON {
 		AsyncMaxRetries: p.AsyncMaxRetries, AsyncRetryWindowSeconds: p.AsyncRetryWindowSeconds,
 		AsyncAttemptTimeoutSeconds: p.AsyncAttemptTimeoutSeconds,
 		AsyncCallbackOrigins:       nonNil(p.AsyncCallbackOrigins), CorsOrigins: nonNil(p.CorsOrigins),
-		BaseURL: p.BaseURL, AsyncBaseURL: p.AsyncBaseURL, WebhookSecret: p.WebhookSecret,
+		LogBodies: p.LogBodies, BaseURL: p.BaseURL, AsyncBaseURL: p.AsyncBaseURL, WebhookSecret: p.WebhookSecret,
 		CreatedAt: jsonTime(p.CreatedAt), UpdatedAt: jsonTime(p.UpdatedAt)}
 }
 

@@ -19,17 +19,20 @@ import (
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/api"
+	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/auth"
 	"github.com/keyway-dev/keyway/internal/config"
 	"github.com/keyway-dev/keyway/internal/dataplane"
 	"github.com/keyway-dev/keyway/internal/egress"
 	"github.com/keyway-dev/keyway/internal/inject"
+	"github.com/keyway-dev/keyway/internal/notify"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
 	"github.com/keyway-dev/keyway/internal/snapshot"
 	"github.com/keyway-dev/keyway/internal/store"
 	"github.com/keyway-dev/keyway/internal/store/postgres"
 	"github.com/keyway-dev/keyway/internal/store/sqlite"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 	"github.com/keyway-dev/keyway/internal/web"
 )
 
@@ -45,6 +48,13 @@ type App struct {
 	svc     *service.Service
 	tokens  *inject.Registry
 	keySets *auth.KeySets
+	queue   *async.Queue
+
+	metrics  *telemetry.Metrics
+	recorder *telemetry.Recorder
+	cleanup  *telemetry.Cleanup
+	tracing  *telemetry.Tracing
+	notifier *notify.Dispatcher
 
 	proxySrv, adminSrv *http.Server
 	proxyLn, adminLn   net.Listener
@@ -89,6 +99,10 @@ func (a *App) Start(ctx context.Context) error {
 	if a.keyring, err = a.loadKeyring(ctx); err != nil {
 		return err
 	}
+	if a.tracing, err = telemetry.NewTracing(ctx, telemetry.TracingOptions{Endpoint: a.cfg.Tracing.OTLPEndpoint,
+		SampleRatio: a.cfg.Tracing.SampleRatio}); err != nil {
+		return err
+	}
 	if err := a.build(); err != nil {
 		return err
 	}
@@ -96,6 +110,12 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	if err := a.snaps.Start(ctx); err != nil {
+		return err
+	}
+	if err := a.queue.Start(ctx); err != nil {
+		return err
+	}
+	if err := a.startMonitoring(ctx); err != nil {
 		return err
 	}
 	a.watchChanges()
@@ -116,6 +136,7 @@ func (a *App) build() error {
 		Tokens:  a.tokens,
 		KeySets: a.keySets,
 	})
+	a.queue = a.buildAsync()
 	regions := make([]service.Region, len(a.cfg.Regions))
 	for i, r := range a.cfg.Regions {
 		regions[i] = service.Region{ID: r.ID, Name: r.Name, Latitude: r.Latitude, Longitude: r.Longitude, PublicURL: r.PublicURL}
@@ -134,14 +155,23 @@ func (a *App) build() error {
 		Tester:         testerAdapter{dataplane.Tester{Prep: a.snaps, Now: time.Now}},
 		OAuth2:         inject.Flow{Client: egress.NewClient(policy, tokenCallTimeout)},
 		AdminPublicURL: a.cfg.AdminPublicURL,
+		Async:          a.queue,
 		Mailer:         mailer,
 	})
+	if err := a.buildMonitoring(policy); err != nil {
+		return err
+	}
 	dp := dataplane.New(a.snaps, dataplane.Options{
 		HeaderPrefix:   a.cfg.HeaderPrefix,
 		MaxRequestBody: a.cfg.Limits.RequestBodyBytes,
 		ServeRegions:   a.cfg.ServeRegions,
 		TrustedProxies: a.cfg.TrustedProxyPrefixes(),
 		AccessLog:      a.cfg.Log.AccessLog,
+		Recorder:       a.recorder,
+		Tracing:        a.tracing,
+		Async:          a.queue,
+		AsyncMaxBody:   a.cfg.Async.MaxBodyBytes,
+		PublicURLs:     a.publicURLs(),
 		Logger:         a.log.With(slog.String("component", "dataplane")),
 	})
 	a.proxySrv = &http.Server{
@@ -182,6 +212,7 @@ func (a *App) adminHandler(dash http.Handler) http.Handler {
 	for _, p := range api.Prefixes() {
 		mux.Handle(p, core)
 	}
+	mux.Handle("GET /metrics", a.metrics.Handler())
 	mux.Handle("GET "+service.CallbackPath, api.OAuth2Callback(a.svc, a.log.With(slog.String("component", "oauth2"))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { health(w, http.StatusOK, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -269,6 +300,10 @@ func (a *App) Stop() {
 			}()
 		}
 		wg.Wait()
+		a.stopMonitoring(ctx)
+		if a.queue != nil {
+			a.queue.Stop() // after the listeners: no accept is waiting any more
+		}
 		if a.stopWatch != nil {
 			a.stopWatch()
 			<-a.watchDone

@@ -27,6 +27,7 @@ func (a *App) buildCredentialFlows(policy egress.Policy) {
 		Client:       client,
 		Shared:       storeTokens{st: a.store, keys: a.keyring, now: time.Now},
 		Owner:        host + "/" + seal.RandomString(6),
+		Observer:     events{a},
 		Logger:       a.log.With(slog.String("component", "tokens")),
 		FetchTimeout: tokenCallTimeout,
 	})

@@ -90,6 +90,16 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
 	// SMTP sends invite emails; off unless smtp.host is set.
 	SMTP SMTP `yaml:"smtp"`
+	// RequestLog configures the request log (docs/monitoring.md).
+	RequestLog RequestLog `yaml:"requestLog"`
+	// Metrics configures the Prometheus /metrics endpoint.
+	Metrics Metrics `yaml:"metrics"`
+	// Tracing configures OpenTelemetry tracing.
+	Tracing Tracing `yaml:"tracing"`
+	// Notifications configures notification checks.
+	Notifications Notifications `yaml:"notifications"`
+	// Async tunes the async queue.
+	Async Async `yaml:"async"`
 
 	// origin maps a setting key to the environment variable or flag that
 	// last set it, so validation messages name what the operator typed.
@@ -171,6 +181,57 @@ type Log struct {
 	AccessLog bool `yaml:"accessLog"`
 }
 
+// RequestLog is the requestLog section.
+type RequestLog struct {
+	// Enabled stores one entry per data-plane request; telemetry and
+	// metrics are kept either way.
+	Enabled bool `yaml:"enabled"`
+	// RetentionDays is how long entries are kept.
+	RetentionDays int `yaml:"retentionDays"`
+	// QueueSize bounds entries waiting to be written; beyond it they are
+	// dropped and counted.
+	QueueSize int `yaml:"queueSize"`
+	// BatchSize bounds the entries of one group commit.
+	BatchSize int `yaml:"batchSize"`
+	// SensitiveHeaders and SensitiveParams are redacted by name, besides
+	// the built-in lists.
+	SensitiveHeaders []string `yaml:"sensitiveHeaders"`
+	SensitiveParams  []string `yaml:"sensitiveParams"`
+	// MaxBodyBytes is how much of each body a proxy with proxyLogBodies keeps.
+	MaxBodyBytes int `yaml:"maxBodyBytes"`
+}
+
+// Metrics is the metrics section.
+type Metrics struct {
+	// MaxProxyLabels is how many proxies get their own series.
+	MaxProxyLabels int `yaml:"maxProxyLabels"`
+}
+
+// Tracing is the tracing section.
+type Tracing struct {
+	// OTLPEndpoint is the OTLP/HTTP traces URL; empty disables tracing.
+	OTLPEndpoint string `yaml:"otlpEndpoint"`
+	// SampleRatio is the share of new traces recorded.
+	SampleRatio float64 `yaml:"sampleRatio"`
+}
+
+// Notifications is the notifications section.
+type Notifications struct {
+	// CredentialExpiryWarning is how long before expiry a credential is reported.
+	CredentialExpiryWarning time.Duration `yaml:"credentialExpiryWarning"`
+}
+
+// Monitoring defaults.
+const (
+	DefaultRequestLogRetentionDays = 90
+	DefaultRequestLogQueueSize     = 16384
+	DefaultRequestLogBatchSize     = 512
+	DefaultRequestLogMaxBodyBytes  = 4096
+	DefaultMetricsMaxProxyLabels   = 200
+	DefaultTracingSampleRatio      = 1.0
+	DefaultCredentialExpiryWarning = 7 * 24 * time.Hour
+)
+
 // Default returns the built-in defaults. Derived values (the database path,
 // the default region) are filled in by Load once every layer is applied.
 func Default() *Config {
@@ -183,9 +244,15 @@ func Default() *Config {
 		Limits:          Limits{RequestBodyBytes: DefaultRequestBodyBytes, MaxHeaderBytes: DefaultMaxHeaderBytes},
 		HeaderPrefix:    DefaultHeaderPrefix,
 		Log:             Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		Async:           defaultAsync(),
 		ShutdownTimeout: DefaultShutdownTimeout,
 		Database:        Database{MaxConns: DefaultDBMaxConns, StatementTimeout: DefaultStatementTimeout},
 		SMTP:            SMTP{Port: DefaultSMTPPort},
+		RequestLog: RequestLog{Enabled: true, RetentionDays: DefaultRequestLogRetentionDays, QueueSize: DefaultRequestLogQueueSize,
+			BatchSize: DefaultRequestLogBatchSize, MaxBodyBytes: DefaultRequestLogMaxBodyBytes},
+		Metrics:       Metrics{MaxProxyLabels: DefaultMetricsMaxProxyLabels},
+		Tracing:       Tracing{SampleRatio: DefaultTracingSampleRatio},
+		Notifications: Notifications{CredentialExpiryWarning: DefaultCredentialExpiryWarning},
 	}
 }
 

@@ -82,6 +82,28 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.Log.AccessLog }},
 	{key: "shutdownTimeout", env: "KEYWAY_SHUTDOWN_TIMEOUT",
 		field: func(c *Config) any { return &c.ShutdownTimeout }},
+	{key: "requestLog.enabled", env: "KEYWAY_REQUEST_LOG",
+		field: func(c *Config) any { return &c.RequestLog.Enabled }},
+	{key: "requestLog.retentionDays", env: "KEYWAY_REQUEST_LOG_RETENTION_DAYS",
+		field: func(c *Config) any { return &c.RequestLog.RetentionDays }},
+	{key: "requestLog.queueSize", env: "KEYWAY_REQUEST_LOG_QUEUE_SIZE",
+		field: func(c *Config) any { return &c.RequestLog.QueueSize }},
+	{key: "requestLog.batchSize", env: "KEYWAY_REQUEST_LOG_BATCH_SIZE",
+		field: func(c *Config) any { return &c.RequestLog.BatchSize }},
+	{key: "requestLog.sensitiveHeaders", env: "KEYWAY_REQUEST_LOG_SENSITIVE_HEADERS",
+		field: func(c *Config) any { return &c.RequestLog.SensitiveHeaders }},
+	{key: "requestLog.sensitiveParams", env: "KEYWAY_REQUEST_LOG_SENSITIVE_PARAMS",
+		field: func(c *Config) any { return &c.RequestLog.SensitiveParams }},
+	{key: "requestLog.maxBodyBytes", env: "KEYWAY_REQUEST_LOG_MAX_BODY_BYTES",
+		field: func(c *Config) any { return &c.RequestLog.MaxBodyBytes }},
+	{key: "metrics.maxProxyLabels", env: "KEYWAY_METRICS_MAX_PROXY_LABELS",
+		field: func(c *Config) any { return &c.Metrics.MaxProxyLabels }},
+	{key: "tracing.otlpEndpoint", env: "KEYWAY_TRACING_OTLP_ENDPOINT",
+		field: func(c *Config) any { return &c.Tracing.OTLPEndpoint }},
+	{key: "tracing.sampleRatio", env: "KEYWAY_TRACING_SAMPLE_RATIO",
+		field: func(c *Config) any { return &c.Tracing.SampleRatio }},
+	{key: "notifications.credentialExpiryWarning", env: "KEYWAY_NOTIFICATIONS_CREDENTIAL_EXPIRY_WARNING",
+		field: func(c *Config) any { return &c.Notifications.CredentialExpiryWarning }},
 }
 
 func settingByKey(key string) (setting, bool) {
@@ -125,6 +147,12 @@ func (s setting) set(c *Config, raw string) error {
 			return errors.New("must be a duration such as 30s or 1m")
 		}
 		*p = v
+	case *float64:
+		v, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil {
+			return errors.New("must be a number")
+		}
+		*p = v
 	default:
 		panic(fmt.Sprintf("config: setting %s has unsupported type %T", s.key, p))
 	}
@@ -147,6 +175,8 @@ func (s setting) display(c *Config) string {
 		return strconv.Itoa(*p)
 	case *time.Duration:
 		return p.String()
+	case *float64:
+		return strconv.FormatFloat(*p, 'g', -1, 64)
 	}
 	return ""
 }

@@ -74,11 +74,13 @@ func (c *Config) problems() []string {
 	v.check("limits.requestBodyBytes", c.Limits.RequestBodyBytes > 0, "must be positive")
 	v.check("limits.maxHeaderBytes", c.Limits.MaxHeaderBytes > 0, "must be positive")
 	v.check("headerPrefix", c.HeaderPrefix != "" && isToken(c.HeaderPrefix), "must be a non-empty HTTP header name prefix (letters, digits, -)")
+	v.async()
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "json", "text", "auto")
 	v.smtp()
 	v.check("shutdownTimeout", c.ShutdownTimeout > 0 && c.ShutdownTimeout <= maxShutdownTimeout,
 		fmt.Sprintf("must be a positive duration of at most %s (such as 30s)", maxShutdownTimeout))
+	v.monitoring()
 	return v.problems
 }
 
@@ -285,4 +287,25 @@ func isHostname(s string) bool {
 		}
 	}
 	return true
+}
+
+// monitoring checks the requestLog, metrics, tracing and notifications sections.
+func (v *validator) monitoring() {
+	c := v.c
+	v.check("requestLog.retentionDays", c.RequestLog.RetentionDays >= 1 && c.RequestLog.RetentionDays <= 3650, "must be from 1 to 3650 days")
+	v.check("requestLog.queueSize", c.RequestLog.QueueSize >= 1 && c.RequestLog.QueueSize <= 1<<22, "must be from 1 to 4194304")
+	v.check("requestLog.batchSize", c.RequestLog.BatchSize >= 1 && c.RequestLog.BatchSize <= 10000, "must be from 1 to 10000")
+	v.check("requestLog.maxBodyBytes", c.RequestLog.MaxBodyBytes >= 0 && c.RequestLog.MaxBodyBytes <= 1<<20, "must be from 0 to 1048576 (1 MiB)")
+	for _, h := range c.RequestLog.SensitiveHeaders {
+		v.check("requestLog.sensitiveHeaders", isToken(h), fmt.Sprintf("%q is not a header name", h))
+	}
+	v.check("metrics.maxProxyLabels", c.Metrics.MaxProxyLabels >= 1 && c.Metrics.MaxProxyLabels <= 100000, "must be from 1 to 100000")
+	if e := c.Tracing.OTLPEndpoint; e != "" {
+		u, err := url.Parse(e)
+		v.check("tracing.otlpEndpoint", err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
+			"must be an http(s) URL such as http://127.0.0.1:4318/v1/traces")
+	}
+	v.check("tracing.sampleRatio", c.Tracing.SampleRatio >= 0 && c.Tracing.SampleRatio <= 1, "must be from 0 to 1")
+	v.check("notifications.credentialExpiryWarning", c.Notifications.CredentialExpiryWarning >= time.Hour,
+		"must be a duration of at least 1h (such as 168h)")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keyway-dev/keyway/internal/auth"
 	"github.com/keyway-dev/keyway/internal/inject"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 var (
@@ -24,6 +25,9 @@ var (
 // transport (read deadlines), so no timer or extra context is needed here.
 func (h *Handler) forward(w http.ResponseWriter, r *http.Request, ex *exchange) {
 	out := r.WithContext(ex)
+	if ex.proxy.LogBodies && h.o.Recorder != nil {
+		ex.reqBody, ex.respBody = h.o.Recorder.NewCapture(), h.o.Recorder.NewCapture()
+	}
 	if r.Body != nil && r.Body != http.NoBody {
 		out.Body = &limitedBody{rc: r.Body, remaining: h.o.MaxRequestBody, ex: ex}
 	}
@@ -71,6 +75,7 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 		out.Header[k] = v
 	}
 	ex.applier.Apply(out)
+	h.propagate(ex, out)
 }
 
 // stripCredentialParam removes every Authorization query parameter and
@@ -160,6 +165,7 @@ func (h *Handler) keepForReplay(r *http.Request, ex *exchange) error {
 func (h *Handler) modifyResponse(resp *http.Response) error {
 	ex := exchangeFrom(resp.Request.Context())
 	ex.headersAt = h.now()
+	h.endUpstream(ex, resp.StatusCode, nil)
 	t := ex.proxy.Target
 	if t.MaxResponseBytes > 0 && resp.ContentLength > t.MaxResponseBytes {
 		ex.mu.Lock()
@@ -169,10 +175,16 @@ func (h *Handler) modifyResponse(resp *http.Response) error {
 	}
 	h.h.stripIncoming(resp.Header)
 	ex.status = resp.StatusCode
-	ex.code = codeGranted
-	h.setDiagnostics(resp.Header, ex, "Proxy authentication successful")
-	if t.MaxResponseBytes > 0 && resp.StatusCode != http.StatusSwitchingProtocols {
+	ex.code, ex.msg = codeGranted, auth.OK.Message()
+	h.setDiagnostics(resp.Header, ex, ex.msg)
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return nil
+	}
+	if t.MaxResponseBytes > 0 {
 		resp.Body = &cappedBody{rc: resp.Body, ex: ex, limit: t.MaxResponseBytes}
+	}
+	if ex.respBody != nil {
+		resp.Body = &capturedBody{ReadCloser: resp.Body, c: ex.respBody}
 	}
 	return nil
 }
@@ -193,6 +205,9 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.rc.Read(p)
 	b.remaining -= int64(n)
+	if b.ex.reqBody != nil && n > 0 {
+		b.ex.reqBody.Keep(p[:n])
+	}
 	if b.remaining < 0 {
 		b.ex.mu.Lock()
 		b.ex.bodyTooLarge = true
@@ -236,3 +251,18 @@ var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 
 func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
 func (bufferPool) Put(b []byte) { buffers.Put(&b) }
+
+// capturedBody keeps the first bytes of a response body for the request
+// log (proxies with proxyLogBodies).
+type capturedBody struct {
+	io.ReadCloser
+	c *telemetry.Capture
+}
+
+func (b *capturedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.c.Keep(p[:n])
+	}
+	return n, err
+}

@@ -13,13 +13,17 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/keyway-dev/keyway/internal/auth"
 	"github.com/keyway-dev/keyway/internal/id"
 	"github.com/keyway-dev/keyway/internal/inject"
 	"github.com/keyway-dev/keyway/internal/snapshot"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 // Snapshots gives the current snapshot (snapshot.Manager).
@@ -39,8 +43,30 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// AccessLog writes one log line per request.
 	AccessLog bool
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Async commits /async requests and reads them for /requests; nil
+	// answers 503 there.
+	Async AsyncQueue
+	// AsyncMaxBody limits async request bodies, which are stored (default
+	// and maximum: MaxRequestBody).
+	AsyncMaxBody int64
+	// PublicURLs maps region ids to the data plane's public base URL, for
+	// statusUrl; without one the caller's Host is used.
+	PublicURLs map[string]string
+	// Recorder receives every finished request of a known proxy (request
+	// log, rollups, metrics); nil records nothing.
+	Recorder Recorder
+	// Tracing, when set, continues the caller's trace with spans for the
+	// pipeline stages; when nil keyway still passes a W3C traceparent to
+	// the target (the caller's, or a new one).
+	Tracing *telemetry.Tracing
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Recorder takes finished requests (telemetry.Recorder).
+type Recorder interface {
+	Record(ev *telemetry.Event)
+	NewCapture() *telemetry.Capture
 }
 
 // Handler is the data-plane http.Handler.
@@ -87,6 +113,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case len(path) > 5 && path[:5] == "/api/":
 		h.serveProxy(w, r, path)
+	case strings.HasPrefix(path, "/async/"):
+		h.serveAsync(w, r, path)
+	case strings.HasPrefix(path, "/requests/"):
+		h.serveRequestStatus(w, r, path)
 	case path == "/healthz":
 		writeHealth(w, http.StatusOK, "ok")
 	case path == "/readyz":
@@ -107,66 +137,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) newRequestID(now time.Time) string { return id.NewFast(id.Request, now) }
 
 func (h *Handler) serveProxy(w http.ResponseWriter, r *http.Request, path string) {
-	now := h.now()
-	ex := newExchange(r, now, h.newRequestID(now))
-	proxyID, rest, _ := splitProxyPath(path, "/api/")
-	if err := checkTargetPath(rest); err != nil {
-		h.fail(w, r, ex, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Bad target path: " + err.Error()})
+	ex, ok := h.admit(w, r, path, "/api/")
+	if !ok {
 		return
 	}
-	snap := h.snaps.Current()
-	if snap == nil {
-		h.fail(w, r, ex, failure{status: http.StatusServiceUnavailable, code: codeUnavailable, msg: "keyway is starting: configuration not loaded yet, retry shortly"})
-		return
-	}
-	p := snap.Proxy(proxyID)
-	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
-		h.preflight(w, r, ex, p)
-		return
-	}
-	ip := h.clientIP(r)
-	if p == nil {
-		h.deny(w, r, ex, ip, auth.Invalid, "")
-		return
-	}
-	ex.proxy = p
-	presented, outcome := auth.Extract(r)
-	reason := ""
-	if outcome == auth.OK {
-		if p.Caller == nil {
-			outcome = auth.Invalid
-		} else {
-			outcome, reason = p.Caller.VerifyContext(r.Context(), presented, ex.start)
-		}
-	}
-	if outcome != auth.OK {
-		h.deny(w, r, ex, ip, outcome, reason)
-		return
-	}
-	ex.presented = presented
-	h.serveAuthenticated(w, r, ex, rest)
-}
-
-// serveAuthenticated runs the pipeline after the caller is known.
-func (h *Handler) serveAuthenticated(w http.ResponseWriter, r *http.Request, ex *exchange, rest string) {
 	p := ex.proxy
-	switch {
-	case !p.Active:
-		h.fail(w, r, ex, failure{status: http.StatusForbidden, code: codeDenied, msg: "Proxy is inactive"})
-		return
-	case p.Broken != "":
-		h.log.Error("proxy cannot serve", slog.String("proxy", p.ID), slog.String("reason", p.Broken))
-		h.fail(w, r, ex, failure{status: http.StatusServiceUnavailable, code: codeUnavailable, msg: "Proxy cannot serve right now: " + p.Broken})
-		return
-	case len(h.o.ServeRegions) > 0 && !slices.Contains(h.o.ServeRegions, p.Region):
-		h.fail(w, r, ex, failure{status: http.StatusMisdirectedRequest, code: codeDenied,
-			msg: "Proxy belongs to region " + p.Region + ", which this node does not serve; call that region's base URL"})
-		return
-	case r.ContentLength > h.o.MaxRequestBody:
-		h.fail(w, r, ex, requestTooLarge(h.o.MaxRequestBody))
-		return
-	}
-	applier, err := p.Injector.Prepare(r.Context())
+	endStage := h.stage(ex, "keyway.credential")
+	applier, err := p.Injector.Prepare(ex)
+	endStage()
 	if err != nil {
 		msg := targetAuthMessage(err)
 		h.log.Warn("target credential unavailable", slog.String("proxy", p.ID), slog.String("reason", msg))
@@ -174,7 +152,6 @@ func (h *Handler) serveAuthenticated(w http.ResponseWriter, r *http.Request, ex 
 		return
 	}
 	ex.applier = applier
-	ex.rest = rest
 	if _, renews := applier.(inject.Renewer); renews {
 		if err := h.keepForReplay(r, ex); err != nil {
 			h.fail(w, r, ex, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Could not read the request body"})
@@ -192,6 +169,91 @@ func targetAuthMessage(err error) string {
 		return msg + ": " + te.Reason
 	}
 	return msg
+}
+
+// admit runs the pipeline sync and async calls share, up to the point
+// where the request is admitted: target path check, proxy lookup, CORS
+// preflight, authentication, then admitAuthenticated. When it returns
+// false it has answered.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request, path, prefix string) (*exchange, bool) {
+	now := h.now()
+	ex := newExchange(r, now, h.newRequestID(now))
+	proxyID, rest, _ := splitProxyPath(path, prefix)
+	ex.rest = rest
+	h.startTrace(ex, r)
+	if err := checkTargetPath(rest); err != nil {
+		ex.proxy = h.snaps.Current().Proxy(proxyID)
+		h.fail(w, r, ex, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Bad target path: " + err.Error()})
+		return nil, false
+	}
+	snap := h.snaps.Current()
+	if snap == nil {
+		h.fail(w, r, ex, failure{status: http.StatusServiceUnavailable, code: codeUnavailable, msg: "keyway is starting: configuration not loaded yet, retry shortly"})
+		return nil, false
+	}
+	p := snap.Proxy(proxyID)
+	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+		h.preflight(w, r, ex, p)
+		return nil, false
+	}
+	if !h.authenticate(w, r, ex, p) {
+		return nil, false
+	}
+	return ex, h.admitAuthenticated(w, r, ex)
+}
+
+// authenticate verifies the caller's proxy credential for p and answers
+// 403 (slowed down for repeat offenders) when it fails.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, ex *exchange, p *snapshot.Proxy) bool {
+	ip := h.clientIP(r)
+	if p == nil {
+		h.deny(w, r, ex, ip, auth.Invalid, "")
+		return false
+	}
+	ex.proxy = p
+	end := h.stage(ex, "keyway.authenticate")
+	defer end()
+	presented, outcome := auth.Extract(r)
+	ex.presented = presented // kept even when wrong, so the request log can redact it
+	reason := ""
+	if outcome == auth.OK {
+		if p.Caller == nil {
+			outcome = auth.Invalid
+		} else {
+			outcome, reason = p.Caller.VerifyContext(r.Context(), presented, ex.start)
+		}
+	}
+	if outcome != auth.OK {
+		h.deny(w, r, ex, ip, outcome, reason)
+		return false
+	}
+	ex.presented = presented
+	return true
+}
+
+// admitAuthenticated runs the checks after the caller is known: proxy
+// state, region, body size (and, with the policy feature, rules, rate
+// limits and meters). Sync and async both pass here, so an async request
+// is admitted exactly when the same sync request would be.
+func (h *Handler) admitAuthenticated(w http.ResponseWriter, r *http.Request, ex *exchange) bool {
+	p := ex.proxy
+	switch {
+	case !p.Active:
+		h.fail(w, r, ex, failure{status: http.StatusForbidden, code: codeDenied, msg: "Proxy is inactive"})
+		return false
+	case p.Broken != "":
+		h.log.Error("proxy cannot serve", slog.String("proxy", p.ID), slog.String("reason", p.Broken))
+		h.fail(w, r, ex, failure{status: http.StatusServiceUnavailable, code: codeUnavailable, msg: "Proxy cannot serve right now: " + p.Broken})
+		return false
+	case len(h.o.ServeRegions) > 0 && !slices.Contains(h.o.ServeRegions, p.Region):
+		h.fail(w, r, ex, failure{status: http.StatusMisdirectedRequest, code: codeDenied,
+			msg: "Proxy belongs to region " + p.Region + ", which this node does not serve; call that region's base URL"})
+		return false
+	case r.ContentLength > h.o.MaxRequestBody:
+		h.fail(w, r, ex, requestTooLarge(h.o.MaxRequestBody))
+		return false
+	}
+	return true
 }
 
 func (h *Handler) deny(w http.ResponseWriter, r *http.Request, ex *exchange, ip netip.Addr, o auth.Outcome, reason string) {
@@ -225,6 +287,17 @@ type exchange struct {
 	headersAt time.Time
 	status    int
 	code      string
+	msg       string
+	// ruleID names the rule that decided the request, for the log.
+	ruleID string
+	// traceID is the W3C trace id the request was forwarded with;
+	// traceparent is the header value keyway generated, if it did.
+	traceID     string
+	traceparent string
+	span        trace.Span // nil when tracing is off
+	upSpan      trace.Span
+	// reqBody and respBody capture bodies for the request log.
+	reqBody, respBody *telemetry.Capture
 
 	mu           sync.Mutex
 	bodyTooLarge bool

@@ -14,6 +14,7 @@ import (
 
 	"github.com/keyway-dev/keyway/internal/egress"
 	"github.com/keyway-dev/keyway/internal/snapshot"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 // Proxy codes (requestrocket-proxy-code values), SPEC §3.
@@ -38,21 +39,23 @@ const statusClientClosed = 499
 // headerNames are the diagnostic header names for the configured prefix,
 // canonicalised once.
 type headerNames struct {
-	prefix    string // canonical form, e.g. "Requestrocket-"
-	code      string
-	message   string
-	warning   string
-	requestID string
+	prefix      string // canonical form, e.g. "Requestrocket-"
+	code        string
+	message     string
+	warning     string
+	requestID   string
+	callbackURL string
 }
 
 func newHeaderNames(prefix string) headerNames {
 	c := func(s string) string { return http.CanonicalHeaderKey(prefix + s) }
 	return headerNames{
-		prefix:    http.CanonicalHeaderKey(prefix + "x")[:len(prefix)],
-		code:      c("proxy-code"),
-		message:   c("proxy-message"),
-		warning:   c("proxy-warning"),
-		requestID: c("request-id"),
+		prefix:      http.CanonicalHeaderKey(prefix + "x")[:len(prefix)],
+		code:        c("proxy-code"),
+		message:     c("proxy-message"),
+		warning:     c("proxy-warning"),
+		requestID:   c("request-id"),
+		callbackURL: c("callback-url"),
 	}
 }
 
@@ -134,7 +137,7 @@ func requestTooLarge(limit int64) failure {
 
 // fail writes keyway's own JSON error answer with the diagnostic headers.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, ex *exchange, f failure) {
-	ex.status, ex.code = f.status, f.code
+	ex.status, ex.code, ex.msg = f.status, f.code, f.msg
 	hdr := w.Header()
 	h.setDiagnostics(hdr, ex, f.msg)
 	hdr["Content-Type"] = []string{"application/json"}
@@ -157,6 +160,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, ex *exchange, f f
 // errorHandler maps a failed forward to the SPEC §3 status and code.
 func (h *Handler) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	ex := exchangeFrom(r.Context())
+	h.endUpstream(ex, 0, err)
 	ex.mu.Lock()
 	bodyTooLarge, respTooLarge := ex.bodyTooLarge, ex.respTooLarge
 	ex.mu.Unlock()
@@ -173,7 +177,7 @@ func (h *Handler) errorHandler(w http.ResponseWriter, r *http.Request, err error
 			msg: "Target address is blocked by the egress policy (" + blocked.Rule + ")"})
 	case ex.Context.Err() != nil:
 		// the caller went away; nobody is left to answer
-		ex.status, ex.code = statusClientClosed, codeUnreachable
+		ex.status, ex.code, ex.msg = statusClientClosed, codeUnreachable, "The caller closed the connection before the target answered"
 		h.finish(ex, r)
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout():
 		h.fail(w, r, ex, failure{status: http.StatusGatewayTimeout, code: codeTimeout,
@@ -202,8 +206,10 @@ func unreachableReason(err error) string {
 	return "network error"
 }
 
-// finish records the outcome (access log now; the request log later).
+// finish records the outcome: the access log line, the request log,
+// rollups and metrics, and the end of the trace.
 func (h *Handler) finish(ex *exchange, r *http.Request) {
+	end := h.now()
 	proxyID := ""
 	if ex.proxy != nil {
 		proxyID = ex.proxy.ID
@@ -215,6 +221,16 @@ func (h *Handler) finish(ex *exchange, r *http.Request) {
 		h.log.Warn("response cut off at the target's size limit", slog.String("requestId", ex.requestID),
 			slog.String("proxy", proxyID), slog.Int64("limit", ex.proxy.Target.MaxResponseBytes))
 	}
+	h.endTrace(ex)
+	if h.o.Recorder != nil && ex.proxy != nil {
+		h.o.Recorder.Record(&telemetry.Event{
+			RequestID: ex.requestID, Kind: requestKind(r), Proxy: ex.proxy, Method: r.Method, Path: "/" + ex.rest,
+			RawQuery: r.URL.RawQuery, Header: r.Header, Presented: ex.presented.Value,
+			Start: ex.start, Sent: ex.sent, HeadersAt: ex.headersAt, End: end,
+			Status: ex.status, Code: ex.code, Message: ex.msg, RuleID: ex.ruleID, TraceID: ex.traceID,
+			RequestBody: ex.reqBody, ResponseBody: ex.respBody,
+		})
+	}
 	if !h.o.AccessLog {
 		return
 	}
@@ -224,7 +240,8 @@ func (h *Handler) finish(ex *exchange, r *http.Request) {
 		slog.String("method", r.Method),
 		slog.Int("status", ex.status),
 		slog.String("code", ex.code),
-		slog.Duration("duration", h.now().Sub(ex.start)),
+		slog.Duration("duration", end.Sub(ex.start)),
+		slog.String("traceId", ex.traceID),
 	)
 }
 
@@ -233,7 +250,7 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, ex *exchange
 	origin := r.Header.Get("Origin")
 	if p == nil || !p.AllowsOrigin(origin) {
 		h.fail(w, r, ex, failure{status: http.StatusForbidden, code: codeDenied, msg: "Origin is not allowed to call this proxy"})
-		return
+		return // fail ended the trace
 	}
 	hdr := w.Header()
 	hdr.Set("Access-Control-Allow-Origin", origin)
@@ -247,4 +264,13 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, ex *exchange
 	hdr[h.h.code] = []string{ex.code}
 	hdr[h.h.requestID] = []string{ex.requestID}
 	w.WriteHeader(http.StatusNoContent)
+	h.endTrace(ex)
+}
+
+// requestKind tells async accepts from sync calls for the request log.
+func requestKind(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/async/") {
+		return "async"
+	}
+	return "sync"
 }

@@ -23,6 +23,8 @@ const (
 	ActionAccepted        = "accepted"
 	ActionRevoked         = "revoked"
 	ActionPasswordChanged = "password-changed"
+	ActionCancelled       = "cancelled"
+	ActionReplayed        = "replayed"
 )
 
 // Audit resource types of this package; features add their own.
@@ -35,6 +37,8 @@ const (
 	ResourceCredential = "credential"
 	ResourceTarget     = "target"
 	ResourceProxy      = "proxy"
+	ResourceRequest    = "request"
+	ResourceWebhook    = "webhook"
 )
 
 // Change is one management change for the audit log.

@@ -3,6 +3,7 @@ package service
 import (
 	"encoding/json"
 
+	"github.com/keyway-dev/keyway/internal/notify"
 	"github.com/keyway-dev/keyway/internal/store"
 )
 
@@ -147,6 +148,26 @@ func proxyChange(action string, before, after *store.Proxy) Change {
 	}
 	if after != nil {
 		ch.ClientID, ch.ResourceID, ch.ResourceName, ch.After = after.ClientID, after.ID, after.Name, proxyFields(*after)
+	}
+	return ch
+}
+
+// webhookChange describes a change of a client's notification webhook;
+// its signing secret shows only as changed.
+func (s *Service) webhookChange(action string, before, after *store.Webhook) Change {
+	fields := func(w store.Webhook) AuditFields {
+		secret := w.SecretSealed
+		if plain, err := s.keys.Open(w.SecretSealed, notify.WebhookAAD(w.ClientID)); err == nil {
+			secret = plain
+		}
+		return AuditFields{"webhookURL": w.URL, "webhookActive": w.Active, "webhookSecret": SecretField(secret)}
+	}
+	ch := Change{Action: action, ResourceType: ResourceWebhook, ResourceName: "notification webhook"}
+	if before != nil {
+		ch.ClientID, ch.ResourceID, ch.Before = before.ClientID, before.ClientID, fields(*before)
+	}
+	if after != nil {
+		ch.ClientID, ch.ResourceID, ch.After = after.ClientID, after.ClientID, fields(*after)
 	}
 	return ch
 }

@@ -72,7 +72,7 @@ func (s *Service) auditPage(ctx context.Context, clientID string, q AuditQuery) 
 	if len(es) > limit {
 		page.Entries = es[:limit]
 		last := es[limit-1]
-		page.NextCursor = encodeCursor(store.AuditCursor{At: last.At, ID: last.ID})
+		page.NextCursor = encodeAuditCursor(store.AuditCursor{At: last.At, ID: last.ID})
 	}
 	return page, nil
 }
@@ -93,7 +93,7 @@ func parseAuditQuery(q AuditQuery) (store.AuditListParams, error) {
 		fe.Add("to", "must be after from")
 	}
 	if q.Cursor != "" {
-		c, ok := decodeCursor(q.Cursor)
+		c, ok := decodeAuditCursor(q.Cursor)
 		if !ok {
 			fe.Add("cursor", "is not a cursor this API answered; start again without it")
 		}
@@ -113,12 +113,12 @@ func parseQueryTime(fe *FieldErrors, field, v string) time.Time {
 	return t
 }
 
-// encodeCursor makes the opaque cursor "<unix ms>.<id>" in base64url.
-func encodeCursor(c store.AuditCursor) string {
+// encodeAuditCursor makes the opaque cursor "<unix ms>.<id>" in base64url.
+func encodeAuditCursor(c store.AuditCursor) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.At.UnixMilli(), 10) + "." + c.ID))
 }
 
-func decodeCursor(s string) (store.AuditCursor, bool) {
+func decodeAuditCursor(s string) (store.AuditCursor, bool) {
 	if len(s) > 256 {
 		return store.AuditCursor{}, false
 	}

@@ -107,16 +107,16 @@ func TestRecordChange(t *testing.T) {
 }
 
 func FuzzAuditCursor(f *testing.F) {
-	f.Add(encodeCursor(store.AuditCursor{At: time.UnixMilli(1_700_000_000_123).UTC(), ID: "aud_01"}))
+	f.Add(encodeAuditCursor(store.AuditCursor{At: time.UnixMilli(1_700_000_000_123).UTC(), ID: "aud_01"}))
 	f.Add("")
 	f.Add("MTIz")
 	f.Add("LTEuYQ")
 	f.Fuzz(func(t *testing.T, s string) {
-		c, ok := decodeCursor(s)
+		c, ok := decodeAuditCursor(s)
 		if !ok {
 			return
 		}
-		back, ok := decodeCursor(encodeCursor(c))
+		back, ok := decodeAuditCursor(encodeAuditCursor(c))
 		if !ok || !back.At.Equal(c.At) || back.ID != c.ID {
 			t.Fatalf("cursor %q decodes to %+v, which does not round-trip (%+v)", s, c, back)
 		}

@@ -99,11 +99,6 @@ func TooManyAttempts(wait time.Duration) *Error {
 		Message: fmt.Sprintf("Too many failed attempts; try again in %d seconds", secs)}
 }
 
-// fieldError is one field's problem.
-func fieldError(field, msg string) credential.FieldError {
-	return credential.FieldError{Field: field, Message: msg}
-}
-
 // Unavailable is the 503 for a feature this server cannot serve now.
 func Unavailable(msg string) *Error {
 	return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: msg}

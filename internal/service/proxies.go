@@ -43,6 +43,9 @@ type ProxyParams struct {
 	AsyncAttemptTimeoutSeconds Optional[int64]
 	AsyncCallbackOrigins       Optional[[]string]
 	CorsOrigins                Optional[[]string]
+	// LogBodies captures request and response bodies in the request log
+	// (default false).
+	LogBodies Optional[bool]
 }
 
 // ProxyView is a proxy with its derived fields.
@@ -244,6 +247,7 @@ func (s *Service) ProxyDelete(ctx context.Context, actor Actor, clientID, proxyI
 	}); err != nil {
 		return storeErr(err, "proxy", "deleting")
 	}
+	s.cancelAsyncOf(ctx, clientID, proxyID)
 	s.notify(ctx, "proxy deleted")
 	return nil
 }
@@ -279,6 +283,9 @@ func (s *Service) applyProxy(fe *FieldErrors, px *store.Proxy, p ProxyParams, cr
 	}
 	if p.CorsOrigins.Set {
 		px.CorsOrigins = checkOrigins(fe, "proxyCorsOrigins", p.CorsOrigins.Value, true)
+	}
+	if p.LogBodies.Set {
+		px.LogBodies = !p.LogBodies.Null && p.LogBodies.Value
 	}
 }
 

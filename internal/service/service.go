@@ -67,6 +67,9 @@ type Deps struct {
 	// oauth2 authorization_code credentials.
 	OAuth2         OAuth2Flow
 	AdminPublicURL string
+	// Async reads, cancels and replays async requests; nil answers 503 on
+	// those routes.
+	Async AsyncRequests
 	// Mailer sends invite emails; nil sends none (the inviter shares the
 	// link).
 	Mailer Mailer
@@ -88,6 +91,7 @@ type Service struct {
 	pw       PasswordParams
 	flow     OAuth2Flow
 	adminURL string
+	async    AsyncRequests
 	mailer   Mailer
 	// guard throttles guessing of current passwords.
 	guard *throttle.Limiter
@@ -107,6 +111,7 @@ func New(d Deps) *Service {
 		pw:       d.Password,
 		flow:     d.OAuth2,
 		adminURL: d.AdminPublicURL,
+		async:    d.Async,
 		mailer:   d.Mailer,
 	}
 	if s.now == nil {

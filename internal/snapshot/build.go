@@ -80,7 +80,9 @@ func (b *builder) proxy(p *store.Proxy, creds map[string]*store.Credential, targ
 		ID: p.ID, ClientID: p.ClientID, Name: p.Name, Region: p.Region, Active: p.Active,
 		TargetCredentialID: p.TargetCredentialID, Target: targets[p.TargetID],
 		MaxPerMinute: p.MaxRequestsPerMinute, MaxPerDay: p.MaxRequestsPerDay,
-		CorsOrigins: p.CorsOrigins,
+		CorsOrigins: p.CorsOrigins, LogBodies: p.LogBodies,
+		Async: AsyncSettings{MaxRetries: p.AsyncMaxRetries, RetryWindowSeconds: p.AsyncRetryWindowSeconds,
+			AttemptTimeoutSeconds: p.AsyncAttemptTimeoutSeconds, CallbackOrigins: p.AsyncCallbackOrigins},
 	}
 	if c := creds[p.ProxyCredentialID]; c != nil {
 		out.Caller = b.caller(c)

@@ -46,6 +46,8 @@ type Deps struct {
 type Manager struct {
 	d   Deps
 	cur atomic.Pointer[Snapshot]
+	// synced is when the snapshot was last confirmed current (unix ns).
+	synced atomic.Int64
 
 	// Refresh coalescing: requested counts refresh requests; a rebuild
 	// started after request n serves every request up to the count read
@@ -81,6 +83,16 @@ func New(d Deps) *Manager {
 
 // Current returns the snapshot in use, or nil before the first load.
 func (m *Manager) Current() *Snapshot { return m.cur.Load() }
+
+// LastSync is when the snapshot was last confirmed to match the store
+// (built, or its version checked); zero before the first load.
+func (m *Manager) LastSync() time.Time {
+	ns := m.synced.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
 
 // Ready reports whether a snapshot is loaded.
 func (m *Manager) Ready() bool { return m.cur.Load() != nil }
@@ -154,6 +166,7 @@ func (m *Manager) rebuild(ctx context.Context) error {
 		m.d.Logger.Warn("snapshot problem", slog.String("problem", p))
 	}
 	m.cur.Store(s)
+	m.synced.Store(m.d.Now().UnixNano())
 	m.pruneTransports(s)
 	if m.d.Tokens != nil {
 		m.d.Tokens.Retain(b.tokenKeys)
@@ -245,6 +258,7 @@ func (m *Manager) checkVersion() error {
 		return err
 	}
 	if cur := m.cur.Load(); cur != nil && v == cur.Version {
+		m.synced.Store(m.d.Now().UnixNano())
 		return nil
 	}
 	return m.Refresh(ctx)

@@ -6,6 +6,7 @@ package snapshot
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,20 @@ func (s *Snapshot) Proxy(id string) *Proxy {
 		return nil
 	}
 	return s.proxies[id]
+}
+
+// ProxyIDs lists the proxies' ids in ascending order (ids are
+// time-ordered, so oldest first).
+func (s *Snapshot) ProxyIDs() []string {
+	if s == nil {
+		return nil
+	}
+	out := make([]string, 0, len(s.proxies))
+	for id := range s.proxies {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Len is the number of proxies.
@@ -55,6 +70,19 @@ type Proxy struct {
 	Broken string
 	// Redact lists secret values that must never reach logs or stored answers.
 	Redact []string
+	// LogBodies captures request and response bodies in the request log.
+	LogBodies bool
+	// Async holds the proxy's async delivery overrides.
+	Async AsyncSettings
+}
+
+// AsyncSettings are a proxy's async overrides; nil means the server default.
+type AsyncSettings struct {
+	MaxRetries            *int
+	RetryWindowSeconds    *int
+	AttemptTimeoutSeconds *int
+	// CallbackOrigins are the origins callback URLs may point at.
+	CallbackOrigins []string
 }
 
 // AllowsOrigin reports whether a browser origin may call the proxy.
@@ -88,4 +116,14 @@ type Target struct {
 	// Transport is shared by every target with the same transport options,
 	// and survives snapshot swaps so connection pools stay warm.
 	Transport http.RoundTripper
+}
+
+// NewForTest builds a snapshot of the given proxies, for tests of packages
+// that consume snapshots.
+func NewForTest(version int64, proxies ...*Proxy) *Snapshot {
+	s := &Snapshot{Version: version, BuiltAt: time.Now(), proxies: make(map[string]*Proxy, len(proxies))}
+	for _, p := range proxies {
+		s.proxies[p.ID] = p
+	}
+	return s
 }

@@ -171,8 +171,11 @@ type Proxy struct {
 	CorsOrigins                []string
 	// WebhookSecretSealed is the sealed whsec_… secret that signs callbacks.
 	WebhookSecretSealed []byte
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// LogBodies captures request and response bodies (size-limited) in the
+	// request log.
+	LogBodies bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // ProxyListParams filters and orders ProxyList.
@@ -276,6 +279,8 @@ type Store interface {
 	SnapshotLoad(ctx context.Context) (SnapshotData, error)
 
 	Teams
+	Monitoring
+	Async
 }
 
 // SnapshotData is the configuration the data plane serves from.

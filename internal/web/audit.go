@@ -19,7 +19,7 @@ func (d *Dashboard) auditRoutes() []route {
 
 // auditTypes are the resource types the filter offers.
 var auditTypes = []string{service.ResourceProxy, service.ResourceCredential, service.ResourceTarget, service.ResourceMember,
-	service.ResourceInvite, service.ResourceClient, service.ResourceToken, service.ResourceUser}
+	service.ResourceInvite, service.ResourceClient, service.ResourceToken, service.ResourceUser, service.ResourceRequest, service.ResourceWebhook}
 
 type auditData struct {
 	Entries []auditRow

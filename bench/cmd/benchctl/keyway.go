@@ -22,8 +22,10 @@ type keywayInstance struct {
 }
 
 // startKeyway runs `keyway serve` on the proxy CPU with a fresh data
-// directory and waits for the admin listener's /readyz.
-func startKeyway(ctx context.Context, cfg config, sup *supervisor) (*keywayInstance, int, error) {
+// directory and waits for the admin listener's /readyz. name tells
+// instances apart (process and data directory); extraEnv is added to the
+// environment.
+func startKeyway(ctx context.Context, cfg config, sup *supervisor, name string, extraEnv ...string) (*keywayInstance, int, error) {
 	proxyPort, err := freePort()
 	if err != nil {
 		return nil, 0, err
@@ -35,15 +37,15 @@ func startKeyway(ctx context.Context, cfg config, sup *supervisor) (*keywayInsta
 	master := make([]byte, 32)
 	_, _ = rand.Read(master)
 	token := "u-" + rand.Text() // rand.Text is 26 base32 characters
-	env := childEnv(
+	env := childEnv(append([]string{
 		"GOMAXPROCS=1",
-		"KEYWAY_BOOTSTRAP_TOKEN="+token,
-		"KEYWAY_BOOTSTRAP_PASSWORD=bench-"+rand.Text(),
-		"KEYWAY_MASTER_KEY="+base64.StdEncoding.EncodeToString(master),
+		"KEYWAY_BOOTSTRAP_TOKEN=" + token,
+		"KEYWAY_BOOTSTRAP_PASSWORD=bench-" + rand.Text(),
+		"KEYWAY_MASTER_KEY=" + base64.StdEncoding.EncodeToString(master),
 		"KEYWAY_EGRESS_ALLOW_PRIVATE_NETWORKS=true",
-	)
-	p, err := sup.start("keyway", cfg.proxyCPU, env, cfg.keywayBin, "serve",
-		"--data-dir", filepath.Join(cfg.workDir, "keyway-data"),
+	}, extraEnv...)...)
+	p, err := sup.start(name, cfg.proxyCPU, env, cfg.keywayBin, "serve",
+		"--data-dir", filepath.Join(cfg.workDir, name+"-data"),
 		"--proxy-addr", fmt.Sprintf("127.0.0.1:%d", proxyPort),
 		"--admin-addr", fmt.Sprintf("127.0.0.1:%d", adminPort))
 	if err != nil {

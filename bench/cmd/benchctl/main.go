@@ -120,16 +120,23 @@ func startAll(ctx context.Context, cfg config, sup *supervisor) ([]*target, cpuP
 	if cfg.skipKeyway {
 		logf("BENCH_SKIP_KEYWAY set: not starting keyway")
 	} else {
-		logf("starting keyway (%s)", cfg.keywayBin)
-		k, port, err := startKeyway(ctx, cfg, sup)
-		if err != nil {
-			return nil, nil, nil, err
+		// keyway as shipped (request log on), and keyway with the request
+		// log off, to show what logging costs.
+		for _, kv := range []struct {
+			name string
+			env  []string
+		}{{"keyway", nil}, {"keyway-nolog", []string{"KEYWAY_REQUEST_LOG=false"}}} {
+			logf("starting %s (%s)", kv.name, cfg.keywayBin)
+			k, port, err := startKeyway(ctx, cfg, sup, kv.name, kv.env...)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			if err := k.configure(ctx, port, upURL, proxyKey, targetKey); err != nil {
+				return nil, nil, nil, fmt.Errorf("configuring %s: %w\nkeyway output:\n%s", kv.name, err, k.proc.logTail(40))
+			}
+			targets = append(targets, &target{name: kv.name, url: k.proxyURL, headers: caller, probe: processProbe(k.proc.pid()),
+				procs: []*proc{up, k.proc}, refuse: []refusal{noCredential, wrongCredential}})
 		}
-		if err := k.configure(ctx, port, upURL, proxyKey, targetKey); err != nil {
-			return nil, nil, nil, fmt.Errorf("configuring keyway: %w\nkeyway output:\n%s", err, k.proc.logTail(40))
-		}
-		targets = append(targets, &target{name: "keyway", url: k.proxyURL, headers: caller, probe: processProbe(k.proc.pid()),
-			procs: []*proc{up, k.proc}, refuse: []refusal{noCredential, wrongCredential}})
 	}
 	return targets, processProbe(up.pid()), body, nil
 }

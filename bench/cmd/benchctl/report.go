@@ -114,6 +114,7 @@ func ratios(targets []targetReport) map[string]ratio {
 	pair("keywayOverNginx", "keyway", "nginx")
 	pair("keywayOverBare", "keyway", "bare")
 	pair("bareOverNginx", "bare", "nginx")
+	pair("logOverNolog", "keyway", "keyway-nolog")
 	return out
 }
 
@@ -122,6 +123,7 @@ var ratioLabels = []struct{ key, label string }{
 	{"keywayOverNginx", "keyway ÷ nginx"},
 	{"keywayOverBare", "keyway ÷ bare"},
 	{"bareOverNginx", "bare ÷ nginx"},
+	{"logOverNolog", "keyway ÷ keyway-nolog (request log on ÷ off)"},
 }
 
 // noisyPercent is how much foreign work on the proxy CPU makes a result

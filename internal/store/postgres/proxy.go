@@ -102,7 +102,7 @@ func proxyArgs(p store.Proxy, insert bool) args {
 		"async_max_retries": p.AsyncMaxRetries, "async_retry_window_seconds": p.AsyncRetryWindowSeconds,
 		"async_attempt_timeout_seconds": p.AsyncAttemptTimeoutSeconds,
 		"async_callback_origins":        list(p.AsyncCallbackOrigins), "cors_origins": list(p.CorsOrigins),
-		"webhook_secret_sealed": p.WebhookSecretSealed, "updated_at": ts(p.UpdatedAt),
+		"webhook_secret_sealed": p.WebhookSecretSealed, "log_bodies": p.LogBodies, "updated_at": ts(p.UpdatedAt),
 	}
 	if insert {
 		a["created_at"] = ts(p.CreatedAt)
@@ -116,7 +116,7 @@ func scanProxy(sc scanner) (store.Proxy, error) {
 		&p.TargetID, &p.TargetCredentialID, &p.DefaultRuleEffect, &p.MaxRequestsPerMinute,
 		&p.MaxRequestsPerDay, &p.AsyncMaxRetries, &p.AsyncRetryWindowSeconds,
 		&p.AsyncAttemptTimeoutSeconds, &p.AsyncCallbackOrigins, &p.CorsOrigins,
-		&p.WebhookSecretSealed, &p.CreatedAt, &p.UpdatedAt)
+		&p.WebhookSecretSealed, &p.LogBodies, &p.CreatedAt, &p.UpdatedAt)
 	if err != nil {
 		return p, err
 	}

@@ -103,6 +103,7 @@ func proxyArgs(p store.Proxy, insert bool) []any {
 		sql.Named("async_callback_origins", stringList(p.AsyncCallbackOrigins)),
 		sql.Named("cors_origins", stringList(p.CorsOrigins)),
 		sql.Named("webhook_secret_sealed", blob(p.WebhookSecretSealed)),
+		sql.Named("log_bodies", p.LogBodies),
 		sql.Named("updated_at", stamp(p.UpdatedAt)),
 	}
 	if insert {
@@ -119,7 +120,7 @@ func scanProxy(sc scanner) (store.Proxy, error) {
 	err := sc.Scan(&p.ID, &p.ClientID, &p.Name, &p.Active, &p.Region, &p.ProxyCredentialID,
 		&p.TargetID, &p.TargetCredentialID, &p.DefaultRuleEffect, &p.MaxRequestsPerMinute,
 		&p.MaxRequestsPerDay, &retries, &window, &attempt, &callbacks, &cors,
-		&p.WebhookSecretSealed, &created, &updated)
+		&p.WebhookSecretSealed, &p.LogBodies, &created, &updated)
 	if err != nil {
 		return p, err
 	}

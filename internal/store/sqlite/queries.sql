@@ -188,17 +188,17 @@ DELETE FROM targets WHERE client_id = :client_id AND id = :id;
 INSERT INTO proxies (id, client_id, name, active, region, proxy_credential_id, target_id,
     target_credential_id, default_rule_effect, max_requests_per_minute, max_requests_per_day,
     async_max_retries, async_retry_window_seconds, async_attempt_timeout_seconds,
-    async_callback_origins, cors_origins, webhook_secret_sealed, created_at, updated_at)
+    async_callback_origins, cors_origins, webhook_secret_sealed, log_bodies, created_at, updated_at)
 VALUES (:id, :client_id, :name, :active, :region, :proxy_credential_id, :target_id,
     :target_credential_id, :default_rule_effect, :max_requests_per_minute, :max_requests_per_day,
     :async_max_retries, :async_retry_window_seconds, :async_attempt_timeout_seconds,
-    :async_callback_origins, :cors_origins, :webhook_secret_sealed, :created_at, :updated_at);
+    :async_callback_origins, :cors_origins, :webhook_secret_sealed, :log_bodies, :created_at, :updated_at);
 
 -- name: ProxyGetByID
 SELECT id, client_id, name, active, region, proxy_credential_id, target_id, target_credential_id,
     default_rule_effect, max_requests_per_minute, max_requests_per_day, async_max_retries,
     async_retry_window_seconds, async_attempt_timeout_seconds, async_callback_origins, cors_origins,
-    webhook_secret_sealed, created_at, updated_at
+    webhook_secret_sealed, log_bodies, created_at, updated_at
 FROM proxies WHERE client_id = :client_id AND id = :id;
 
 -- The ProxyList query is completed by one of the ProxyOrder* clauses.
@@ -206,7 +206,7 @@ FROM proxies WHERE client_id = :client_id AND id = :id;
 SELECT id, client_id, name, active, region, proxy_credential_id, target_id, target_credential_id,
     default_rule_effect, max_requests_per_minute, max_requests_per_day, async_max_retries,
     async_retry_window_seconds, async_attempt_timeout_seconds, async_callback_origins, cors_origins,
-    webhook_secret_sealed, created_at, updated_at
+    webhook_secret_sealed, log_bodies, created_at, updated_at
 FROM proxies
 WHERE client_id = :client_id
     AND (:region = '' OR region = :region)
@@ -228,7 +228,7 @@ ORDER BY lower(name) DESC, id DESC
 SELECT id, client_id, name, active, region, proxy_credential_id, target_id, target_credential_id,
     default_rule_effect, max_requests_per_minute, max_requests_per_day, async_max_retries,
     async_retry_window_seconds, async_attempt_timeout_seconds, async_callback_origins, cors_origins,
-    webhook_secret_sealed, created_at, updated_at
+    webhook_secret_sealed, log_bodies, created_at, updated_at
 FROM proxies ORDER BY created_at, id;
 
 -- name: ProxyUpdate
@@ -239,7 +239,7 @@ UPDATE proxies SET name = :name, active = :active, region = :region,
     async_max_retries = :async_max_retries, async_retry_window_seconds = :async_retry_window_seconds,
     async_attempt_timeout_seconds = :async_attempt_timeout_seconds,
     async_callback_origins = :async_callback_origins, cors_origins = :cors_origins,
-    webhook_secret_sealed = :webhook_secret_sealed, updated_at = :updated_at
+    webhook_secret_sealed = :webhook_secret_sealed, log_bodies = :log_bodies, updated_at = :updated_at
 WHERE client_id = :client_id AND id = :id;
 
 -- name: ProxyDelete

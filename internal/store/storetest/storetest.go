@@ -75,6 +75,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OAuth2AuthorizationTakeRace", func(t *testing.T, s store.Store) { testOAuth2AuthorizationTakeRace(t, []store.Store{s}) }},
 	}
 	tests = append(tests, teamsTests...)
+	tests = append(tests, monitoringTests...)
+	tests = append(tests, asyncTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,2 @@
+DROP TABLE async_leaders;
+DROP TABLE async_requests;
