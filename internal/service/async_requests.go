@@ -33,13 +33,17 @@ func (s *Service) AsyncRequestGet(ctx context.Context, actor Actor, clientID, pr
 // AsyncRequestCancel cancels a queued or retrying request (409 otherwise).
 func (s *Service) AsyncRequestCancel(ctx context.Context, actor Actor, clientID, proxyID, requestID string) (store.AsyncRequest, error) {
 	return s.asyncAction(ctx, actor, clientID, proxyID, requestID, ActionCancelled, store.AsyncCancelled,
-		func(ctx context.Context, a AsyncRequests, r store.AsyncRequest) (store.AsyncRequest, error) { return a.Cancel(ctx, r) })
+		func(ctx context.Context, a AsyncRequests, r store.AsyncRequest) (store.AsyncRequest, error) {
+			return a.Cancel(ctx, r)
+		})
 }
 
 // AsyncRequestReplay queues a dead or failed request again (409 otherwise).
 func (s *Service) AsyncRequestReplay(ctx context.Context, actor Actor, clientID, proxyID, requestID string) (store.AsyncRequest, error) {
 	return s.asyncAction(ctx, actor, clientID, proxyID, requestID, ActionReplayed, store.AsyncQueued,
-		func(ctx context.Context, a AsyncRequests, r store.AsyncRequest) (store.AsyncRequest, error) { return a.Replay(ctx, r) })
+		func(ctx context.Context, a AsyncRequests, r store.AsyncRequest) (store.AsyncRequest, error) {
+			return a.Replay(ctx, r)
+		})
 }
 
 // asyncAction cancels or replays a request and records it in the audit
