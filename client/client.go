@@ -18,7 +18,8 @@ import (
 type Client struct {
 	// BaseURL is the admin listener, e.g. http://localhost:8081.
 	BaseURL string
-	// Token is a user token (u-…).
+	// Token is a user token (u-…); empty sends none (accepting an invite
+	// without an account).
 	Token string
 	// HTTP is the client used (default: 30 s timeout).
 	HTTP *http.Client
@@ -69,7 +70,9 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Authorization", "Bearer "+c.Token)
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return err

@@ -91,7 +91,8 @@ func TestCanarySecretsNeverLeak(t *testing.T) {
 	for _, path := range []string{"/api/clients/default/credentials", "/api/clients/default/targets", "/api/clients/default/proxies",
 		"/api/clients/default/credentials/" + tc.ID, "/api/clients/default/proxies/" + p.ID, "/api/users/me", "/api/openapi.json",
 		"/api/clients/default/proxies/" + p.ID + "/requests", "/api/clients/default/proxies/" + p.ID + "/telemetry",
-		"/api/clients/default/proxies/" + p.ID + "/requests/" + logged.Requests[0].RequestID, "/api/clients/default/notifications"} {
+		"/api/clients/default/proxies/" + p.ID + "/requests/" + logged.Requests[0].RequestID, "/api/clients/default/notifications",
+		"/api/clients/default/audit", "/api/audit"} {
 		var raw map[string]any
 		if err := n.API.Do(c, "GET", path, nil, &raw); err != nil {
 			t.Fatalf("%s: %v", path, err)

@@ -4,11 +4,15 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/keyway-dev/keyway/internal/realip"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
+	"github.com/keyway-dev/keyway/internal/throttle"
 )
 
 // maxBody bounds a request body.
@@ -24,14 +28,43 @@ type server struct {
 	mux    *http.ServeMux
 	routes []route
 	doc    []byte
+	// guard counts failed token and invite lookups per client address.
+	guard   *throttle.Limiter
+	trusted []netip.Prefix
+	now     func() time.Time
 }
 
+// Options tune the Core API; the zero value is fine.
+type Options struct {
+	// TrustedProxies are the peers whose X-Forwarded-For is believed when
+	// throttling failed token lookups per address.
+	TrustedProxies []netip.Prefix
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Failed token lookups: an address that sends this many unknown, expired
+// or revoked tokens (or invite tokens) within the window gets 429 until
+// the window ends.
+const (
+	tokenFailureWindow = time.Minute
+	tokenFailureLimit  = 20
+)
+
 // New returns the Core API handler.
-func New(svc *service.Service, logger *slog.Logger) http.Handler {
+func New(svc *service.Service, logger *slog.Logger, opts ...Options) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{svc: svc, log: logger, mux: http.NewServeMux()}
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &server{svc: svc, log: logger, mux: http.NewServeMux(), trusted: o.TrustedProxies, now: o.Now,
+		guard: throttle.New(throttle.Options{Window: tokenFailureWindow, Limit: tokenFailureLimit, Now: o.Now})}
 	s.routes = s.table()
 	for _, rt := range s.routes {
 		for _, p := range rt.patterns() {
@@ -104,7 +137,7 @@ func (s *server) wrap(rt route) http.Handler {
 			}
 		}()
 		if !rt.public {
-			actor, err := s.svc.Authenticate(r.Context(), r.Header.Get("Authorization"))
+			actor, err := s.authenticate(r)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
@@ -125,4 +158,35 @@ func actor(r *http.Request) service.Actor {
 func requestID(r *http.Request) string {
 	id, _ := r.Context().Value(requestIDKey).(string)
 	return id
+}
+
+// authenticate resolves the request's user token. An address that keeps
+// sending bad tokens is refused (429) without a lookup until its window
+// ends; a missing token does not count, a wrong one does.
+func (s *server) authenticate(r *http.Request) (service.Actor, error) {
+	addr := s.remote(r)
+	if wait := s.guard.Blocked(addr); wait > 0 {
+		return service.Actor{}, service.TooManyAttempts(wait)
+	}
+	header := r.Header.Get("Authorization")
+	a, err := s.svc.Authenticate(r.Context(), header)
+	if err != nil {
+		if se, ok := err.(*service.Error); ok && se.Status == http.StatusUnauthorized && strings.TrimSpace(header) != "" {
+			s.guard.Failed(addr)
+			s.log.InfoContext(r.Context(), "core api token refused", "request_id", requestID(r), "remote", addr)
+		}
+		return service.Actor{}, err
+	}
+	a.Via, a.RemoteAddr, a.RequestID = "api", addr, requestID(r)
+	return a, nil
+}
+
+// remote is the client address of r, as the throttle and the audit log
+// see it.
+func (s *server) remote(r *http.Request) string {
+	ip := realip.From(r, s.trusted)
+	if !ip.IsValid() {
+		return ""
+	}
+	return ip.String()
 }

@@ -18,8 +18,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/keyway-dev/keyway/internal/api"
+	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/egress"
 	"github.com/keyway-dev/keyway/internal/id"
+	"github.com/keyway-dev/keyway/internal/limits"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
 	"github.com/keyway-dev/keyway/internal/store"
@@ -96,6 +98,10 @@ func newEnv(t *testing.T, withTester bool) *env {
 		Changed:  func(context.Context) error { e.changed.Add(1); return nil },
 		Now:      func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) },
 		Password: service.PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1},
+		// The queue is never started: the API only reads, cancels and
+		// replays through it.
+		Async: async.New(async.Deps{Store: st}),
+		Usage: limits.NewLocal(limits.LocalOptions{}),
 	}
 	if withTester {
 		e.tester = &fakeTester{}
@@ -105,7 +111,7 @@ func newEnv(t *testing.T, withTester bool) *env {
 	if _, err := e.svc.Bootstrap(ctx, service.BootstrapParams{Token: adminToken, Password: "admin-password"}); err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(api.New(e.svc, logger))
+	e.srv = httptest.NewServer(api.New(e.svc, logger, api.Options{Now: deps.Now}))
 	t.Cleanup(e.srv.Close)
 	return e
 }

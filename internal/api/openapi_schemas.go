@@ -132,6 +132,7 @@ func schemas() obj {
 	maps.Copy(s, credentialSchemas())
 	maps.Copy(s, targetSchemas())
 	maps.Copy(s, proxySchemas())
+	maps.Copy(s, teamsSchemas())
 	maps.Copy(s, monitoringSchemas())
 	maps.Copy(s, asyncSchemas())
 	maps.Copy(s, policySchemas())

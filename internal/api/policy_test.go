@@ -174,8 +174,10 @@ func TestMetersAPI(t *testing.T) {
 			t.Errorf("fields %v lack %s", bad.fields(), f)
 		}
 	}
-	// this server has no counter wired in: usage says so
-	e.must(503, "GET", base+"/"+id+"/usage", nil)
+	usage := e.must(200, "GET", base+"/"+id+"/usage", nil).items("usage")
+	if len(usage) != 4 || usage[3]["window"] != "month" || usage[3]["used"] != 0.0 || usage[3]["limit"] != nil || usage[2]["limit"] != 100000.0 {
+		t.Errorf("usage %v", usage)
+	}
 	e.must(404, "GET", proxyPath+"/prx_other/meters/"+id, nil)
 	e.must(200, "DELETE", base+"/"+id, nil)
 	if got := e.must(200, "GET", base, nil).items("meters"); len(got) != 1 {
@@ -221,5 +223,35 @@ func TestClientConfigurationAPI(t *testing.T) {
 	_, adminTok := e.addUser("adm", "default", "admin")
 	if r := e.do("PUT", "/api/clients/default/configuration", adminTok, map[string]any{"configuration": map[string]any{}}); r.status != 200 {
 		t.Errorf("admin role: %d %s", r.status, r.raw)
+	}
+}
+
+// TestPolicyChangesAreAudited: every change of a rule, filter, meter or the
+// client configuration lands in the client's audit log with its diff.
+func TestPolicyChangesAreAudited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false)
+	pc, tc, tg := e.fixture("local", "a")
+	px := e.proxy("p", "local", pc, tc, tg)
+	rule := e.must(201, "POST", proxyPath+"/"+px+"/rules", map[string]any{"effect": "deny", "pathPattern": "^/admin"}).obj("rule")["ruleId"].(string)
+	e.must(200, "PUT", proxyPath+"/"+px+"/rules/"+rule, map[string]any{"priority": 9})
+	e.must(200, "DELETE", proxyPath+"/"+px+"/rules/"+rule, nil)
+	flt := e.must(201, "POST", targetPath+"/"+tg+"/filters", map[string]any{"filterAction": "destroy", "filterPaths": []string{"x"}}).obj("filter")["filterId"].(string)
+	e.must(200, "PUT", targetPath+"/"+tg+"/filters/"+flt, map[string]any{"filterPaths": []string{"y"}})
+	mtr := e.must(201, "POST", proxyPath+"/"+px+"/meters", map[string]any{"meterType": "request_count"}).obj("meter")["meterId"].(string)
+	e.must(200, "DELETE", proxyPath+"/"+px+"/meters/"+mtr, nil)
+	e.must(200, "PUT", "/api/clients/default/configuration", map[string]any{"configuration": map[string]any{"limits": map[string]any{"requestsPerDay": 7}}})
+	log := auditOf(t, e, adminToken, "/api/clients/default/audit")
+	for _, want := range [][2]string{{"rule", "created"}, {"rule", "updated"}, {"rule", "deleted"}, {"filter", "created"},
+		{"filter", "updated"}, {"meter", "created"}, {"meter", "deleted"}, {"client", "updated"}} {
+		if len(find(log, want[0], want[1])) != 1 {
+			t.Errorf("no single %s %s entry in %v", want[0], want[1], log)
+		}
+	}
+	if c := change(find(log, "rule", "updated")[0], "priority"); c == nil || c["old"] != 0.0 || c["new"] != 9.0 {
+		t.Errorf("rule priority change %v", c)
+	}
+	if c := change(find(log, "client", "updated")[0], "clientConfiguration.limits.requestsPerDay"); c == nil || c["new"] != 7.0 {
+		t.Errorf("configuration change %v", c)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/keyway-dev/keyway/internal/credential"
 	"github.com/keyway-dev/keyway/internal/service"
@@ -43,6 +45,9 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if se.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="keyway"`)
+	}
+	if se.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((se.RetryAfter+time.Second-1)/time.Second)))
 	}
 	writeJSON(w, se.Status, errorBody{Message: se.Message, Code: se.Code, Fields: se.Fields})
 }

@@ -32,7 +32,7 @@ type queryParam struct {
 }
 
 // aliasPrefixes are the paths that also answer without /api (SPEC §7).
-var aliasPrefixes = []string{"/clients/", "/users/", "/regions", "/notifications/"}
+var aliasPrefixes = []string{"/clients/", "/users/", "/invites/", "/regions", "/notifications/"}
 
 // patterns are the mux paths of the route: /api/… and, for aliased
 // resources, the same path without the prefix.
@@ -68,6 +68,7 @@ const (
 func (s *server) table() []route {
 	return concat(
 		s.coreRoutes(),
+		s.teamsRoutes(),
 		s.monitoringRoutes(),
 		s.notificationRoutes(),
 		s.asyncRoutes(),

@@ -150,6 +150,10 @@ func (a *App) build() error {
 	for i, r := range a.cfg.Regions {
 		regions[i] = service.Region{ID: r.ID, Name: r.Name, Latitude: r.Latitude, Longitude: r.Longitude, PublicURL: r.PublicURL}
 	}
+	mailer, err := newMailer(a.cfg.SMTP)
+	if err != nil {
+		return err
+	}
 	a.svc = service.New(service.Deps{
 		Store:          a.store,
 		Keyring:        a.keyring,
@@ -162,6 +166,7 @@ func (a *App) build() error {
 		AdminPublicURL: a.cfg.AdminPublicURL,
 		Async:          a.queue,
 		Usage:          a.limiter,
+		Mailer:         mailer,
 	})
 	if err := a.buildMonitoring(policy); err != nil {
 		return err
@@ -216,7 +221,7 @@ func (a *App) build() error {
 func (a *App) adminHandler(dash http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", dash)
-	core := api.New(a.svc, a.log.With(slog.String("component", "api")))
+	core := api.New(a.svc, a.log.With(slog.String("component", "api")), api.Options{TrustedProxies: a.cfg.TrustedProxyPrefixes()})
 	for _, p := range api.Prefixes() {
 		mux.Handle(p, core)
 	}

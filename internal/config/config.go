@@ -92,6 +92,8 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// ShutdownTimeout bounds the graceful drain of in-flight work.
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+	// SMTP sends invite emails; off unless smtp.host is set.
+	SMTP SMTP `yaml:"smtp"`
 	// RequestLog configures the request log (docs/monitoring.md).
 	RequestLog RequestLog `yaml:"requestLog"`
 	// Metrics configures the Prometheus /metrics endpoint.
@@ -253,6 +255,7 @@ func Default() *Config {
 		Async:           defaultAsync(),
 		ShutdownTimeout: DefaultShutdownTimeout,
 		Database:        Database{MaxConns: DefaultDBMaxConns, StatementTimeout: DefaultStatementTimeout},
+		SMTP:            SMTP{Port: DefaultSMTPPort},
 		RequestLog: RequestLog{Enabled: true, RetentionDays: DefaultRequestLogRetentionDays, QueueSize: DefaultRequestLogQueueSize,
 			BatchSize: DefaultRequestLogBatchSize, MaxBodyBytes: DefaultRequestLogMaxBodyBytes},
 		Metrics:       Metrics{MaxProxyLabels: DefaultMetricsMaxProxyLabels},

@@ -78,6 +78,7 @@ func (c *Config) problems() []string {
 	v.async()
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "json", "text", "auto")
+	v.smtp()
 	v.check("shutdownTimeout", c.ShutdownTimeout > 0 && c.ShutdownTimeout <= maxShutdownTimeout,
 		fmt.Sprintf("must be a positive duration of at most %s (such as 30s)", maxShutdownTimeout))
 	v.monitoring()

@@ -44,22 +44,46 @@ func NewAt(prefix string, t time.Time) string {
 	return format(prefix, &raw)
 }
 
-// streams are ChaCha8 generators seeded from crypto/rand: a CSPRNG that
-// costs no system call per id, for the ids made on every proxied request.
-var streams = sync.Pool{New: func() any {
-	var seed [32]byte
-	_, _ = rand.Read(seed[:])
-	return mrand.NewChaCha8(seed)
-}}
+// fast is the hot-path generator: a ChaCha8 stream seeded from crypto/rand
+// (a CSPRNG that costs no system call per id), and the last id's time and
+// random part, so ids made in one millisecond still sort in the order they
+// were made (like monotonic ULIDs), with a random step between them.
+var fast struct {
+	sync.Mutex
+	rng    *mrand.ChaCha8
+	ms     uint64
+	hi, lo uint64 // the 80 random bits: 16 in hi, 64 in lo
+}
 
-// NewFast is New for hot paths: same format and unpredictability, with the
-// random part from a pooled ChaCha8 stream instead of the kernel.
+// NewFast is New for hot paths: same format and unpredictability, ids of
+// one process strictly increasing, and no system call per id.
 func NewFast(prefix string, t time.Time) string {
+	ms := uint64(t.UnixMilli())
+	fast.Lock()
+	if fast.rng == nil {
+		var seed [32]byte
+		_, _ = rand.Read(seed[:])
+		fast.rng = mrand.NewChaCha8(seed)
+	}
+	if ms <= fast.ms {
+		// same (or an earlier, after a clock step) millisecond: continue
+		// after the last id with a random step of up to 2^32
+		ms = fast.ms
+		step := fast.rng.Uint64()>>32 + 1
+		lo := fast.lo + step
+		if lo < fast.lo {
+			fast.hi = (fast.hi + 1) & 0xffff
+		}
+		fast.lo = lo
+	} else {
+		fast.ms = ms
+		fast.hi = fast.rng.Uint64() & 0x7fff // leave room to count up
+		fast.lo = fast.rng.Uint64()
+	}
 	var raw [16]byte
-	binary.BigEndian.PutUint64(raw[:8], uint64(t.UnixMilli())<<16)
-	c := streams.Get().(*mrand.ChaCha8)
-	_, _ = c.Read(raw[6:])
-	streams.Put(c)
+	binary.BigEndian.PutUint64(raw[:8], ms<<16|fast.hi)
+	binary.BigEndian.PutUint64(raw[8:], fast.lo)
+	fast.Unlock()
 	return format(prefix, &raw)
 }
 

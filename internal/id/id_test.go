@@ -31,11 +31,20 @@ func TestNewIsValidSortedAndUnique(t *testing.T) {
 	}
 }
 
-func TestNewFastMatchesTheFormat(t *testing.T) {
+func TestNewFastIsValidAndIncreasing(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	a, b := NewFast(Request, now), NewFast(Request, now)
-	if !Valid(Request, a) || a == b {
-		t.Fatalf("NewFast: %q %q", a, b)
+	prev := ""
+	for i := range 10000 {
+		// the same millisecond, then a clock that steps back
+		at := now
+		if i > 5000 {
+			at = now.Add(-time.Second)
+		}
+		v := NewFast(Request, at)
+		if !Valid(Request, v) || v <= prev {
+			t.Fatalf("id %d: %q after %q", i, v, prev)
+		}
+		prev = v
 	}
 }

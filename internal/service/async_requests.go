@@ -32,20 +32,24 @@ func (s *Service) AsyncRequestGet(ctx context.Context, actor Actor, clientID, pr
 
 // AsyncRequestCancel cancels a queued or retrying request (409 otherwise).
 func (s *Service) AsyncRequestCancel(ctx context.Context, actor Actor, clientID, proxyID, requestID string) (store.AsyncRequest, error) {
-	return s.asyncAction(ctx, actor, clientID, proxyID, requestID, func(a AsyncRequests, r store.AsyncRequest) (store.AsyncRequest, error) {
-		return a.Cancel(ctx, r)
-	})
+	return s.asyncAction(ctx, actor, clientID, proxyID, requestID, ActionCancelled, store.AsyncCancelled,
+		func(ctx context.Context, a AsyncRequests, r store.AsyncRequest) (store.AsyncRequest, error) {
+			return a.Cancel(ctx, r)
+		})
 }
 
 // AsyncRequestReplay queues a dead or failed request again (409 otherwise).
 func (s *Service) AsyncRequestReplay(ctx context.Context, actor Actor, clientID, proxyID, requestID string) (store.AsyncRequest, error) {
-	return s.asyncAction(ctx, actor, clientID, proxyID, requestID, func(a AsyncRequests, r store.AsyncRequest) (store.AsyncRequest, error) {
-		return a.Replay(ctx, r)
-	})
+	return s.asyncAction(ctx, actor, clientID, proxyID, requestID, ActionReplayed, store.AsyncQueued,
+		func(ctx context.Context, a AsyncRequests, r store.AsyncRequest) (store.AsyncRequest, error) {
+			return a.Replay(ctx, r)
+		})
 }
 
-func (s *Service) asyncAction(ctx context.Context, actor Actor, clientID, proxyID, requestID string,
-	act func(AsyncRequests, store.AsyncRequest) (store.AsyncRequest, error)) (store.AsyncRequest, error) {
+// asyncAction cancels or replays a request and records it in the audit
+// log (action, and the state it leads to).
+func (s *Service) asyncAction(ctx context.Context, actor Actor, clientID, proxyID, requestID, action, newState string,
+	act func(context.Context, AsyncRequests, store.AsyncRequest) (store.AsyncRequest, error)) (store.AsyncRequest, error) {
 	if _, err := s.authorize(ctx, actor, clientID, actWrite); err != nil {
 		return store.AsyncRequest{}, err
 	}
@@ -53,7 +57,14 @@ func (s *Service) asyncAction(ctx context.Context, actor Actor, clientID, proxyI
 	if err != nil {
 		return r, err
 	}
-	out, err := act(s.async, r)
+	var out store.AsyncRequest
+	ch := Change{ClientID: clientID, Action: action, ResourceType: ResourceRequest, ResourceID: r.ID, ResourceName: proxyID,
+		Before: AuditFields{"state": r.State}, After: AuditFields{"state": newState}}
+	err = s.recordChange(ctx, actor, ch, func(ctx context.Context) error {
+		var err error
+		out, err = act(ctx, s.async, r)
+		return err
+	})
 	var ws wrongState
 	switch {
 	case errors.As(err, &ws) && ws.WrongState():

@@ -30,6 +30,12 @@ type Actor struct {
 	// TokenID is the token that authenticated the request ("" for a
 	// dashboard session).
 	TokenID string
+	// Via, RemoteAddr and RequestID say where the request came from; the
+	// audit log records them ("api" or "dashboard", the client address,
+	// the request id of the log lines).
+	Via        string
+	RemoteAddr string
+	RequestID  string
 }
 
 // Authenticate resolves an Authorization header ("u-…" or "Bearer u-…") to

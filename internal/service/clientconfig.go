@@ -31,6 +31,8 @@ func (s *Service) ClientConfigure(ctx context.Context, actor Actor, clientID str
 	if err != nil {
 		return store.Client{}, storeErr(err, "client", "loading")
 	}
+	before := c
+	before.Config.AllowedRegions = append([]string(nil), c.Config.AllowedRegions...)
 	var fe FieldErrors
 	const unbounded = 1 << 53
 	c.Config.RequestsPerMinute = intRange(&fe, "configuration.limits.requestsPerMinute", p.RequestsPerMinute, c.Config.RequestsPerMinute, 0, 0, unbounded)
@@ -52,7 +54,9 @@ func (s *Service) ClientConfigure(ctx context.Context, actor Actor, clientID str
 		return store.Client{}, err
 	}
 	c.UpdatedAt = s.stamp()
-	if err := s.store.ClientUpdate(ctx, c); err != nil {
+	ch := Change{ClientID: c.ID, Action: ActionUpdated, ResourceType: ResourceClient, ResourceID: c.ID, ResourceName: c.Name,
+		Before: clientFields(before), After: clientFields(c)}
+	if err := s.recordChange(ctx, actor, ch, func(ctx context.Context) error { return s.store.ClientUpdate(ctx, c) }); err != nil {
 		return store.Client{}, storeErr(err, "client", "updating")
 	}
 	s.notify(ctx, "client configuration changed")

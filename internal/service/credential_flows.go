@@ -118,8 +118,12 @@ func (s *Service) OAuth2Complete(ctx context.Context, state, code, providerError
 	if err := s.applySecret(&c, parsed); err != nil {
 		return OAuth2Completion{}, err
 	}
+	before := c
 	c.Temporary, c.UpdatedAt = false, s.stamp()
-	if err := s.store.CredentialUpdate(ctx, c); err != nil {
+	callback := Actor{User: store.User{Name: "oauth2 callback"}, Via: "system"}
+	if err := s.recordChange(ctx, callback, s.credentialChange(ActionUpdated, &before, &c), func(ctx context.Context) error {
+		return s.store.CredentialUpdate(ctx, c)
+	}); err != nil {
 		return OAuth2Completion{}, storeErr(err, "credential", "updating")
 	}
 	s.notify(ctx, "oauth2 authorization completed")

@@ -122,7 +122,9 @@ func (s *Service) CredentialCreate(ctx context.Context, actor Actor, clientID st
 		return CredentialResult{}, Unavailable("OAuth2 authorization_code credentials need the server's adminPublicURL")
 	}
 	c.Temporary = authorize
-	if err := s.store.CredentialCreate(ctx, c); err != nil {
+	if err := s.recordChange(ctx, actor, s.credentialChange(ActionCreated, nil, &c), func(ctx context.Context) error {
+		return s.store.CredentialCreate(ctx, c)
+	}); err != nil {
 		return CredentialResult{}, storeErr(err, "credential", "creating")
 	}
 	res := CredentialResult{Credential: c, GeneratedSecret: parsed.Generated}
@@ -146,6 +148,7 @@ func (s *Service) CredentialUpdate(ctx context.Context, actor Actor, clientID, c
 	if err != nil {
 		return store.Credential{}, storeErr(err, "credential", "loading")
 	}
+	before := c
 	var fe FieldErrors
 	immutable(&fe, "credentialType", p.Type, c.Type)
 	if p.AuthType.Set && (p.AuthType.Null || credential.Canonical(p.AuthType.Value) != c.AuthType) {
@@ -168,7 +171,9 @@ func (s *Service) CredentialUpdate(ctx context.Context, actor Actor, clientID, c
 		}
 	}
 	c.UpdatedAt = s.stamp()
-	if err := s.store.CredentialUpdate(ctx, c); err != nil {
+	if err := s.recordChange(ctx, actor, s.credentialChange(ActionUpdated, &before, &c), func(ctx context.Context) error {
+		return s.store.CredentialUpdate(ctx, c)
+	}); err != nil {
 		return store.Credential{}, storeErr(err, "credential", "updating")
 	}
 	s.notify(ctx, "credential updated")
@@ -180,7 +185,13 @@ func (s *Service) CredentialDelete(ctx context.Context, actor Actor, clientID, c
 	if _, err := s.authorize(ctx, actor, clientID, actWrite); err != nil {
 		return err
 	}
-	if err := s.store.CredentialDelete(ctx, clientID, credentialID); err != nil {
+	c, err := s.store.CredentialGet(ctx, clientID, credentialID)
+	if err != nil {
+		return storeErr(err, "credential", "loading")
+	}
+	if err := s.recordChange(ctx, actor, s.credentialChange(ActionDeleted, &c, nil), func(ctx context.Context) error {
+		return s.store.CredentialDelete(ctx, clientID, credentialID)
+	}); err != nil {
 		return storeErr(err, "credential", "deleting")
 	}
 	s.notify(ctx, "credential deleted")
@@ -212,7 +223,7 @@ func (s *Service) CredentialRotate(ctx context.Context, actor Actor, clientID, c
 		return CredentialResult{}, err
 	}
 	if c.AuthType == credential.JWTVerify {
-		return s.finishRotate(ctx, c, grace, func(c *store.Credential) (credential.Parsed, error) {
+		return s.finishRotate(ctx, actor, c, grace, func(c *store.Credential) (credential.Parsed, error) {
 			return s.rotateJWTVerify(c, base, p.Secret, grace)
 		})
 	}
@@ -226,7 +237,7 @@ func (s *Service) CredentialRotate(ctx context.Context, actor Actor, clientID, c
 			return s.reauthorize(ctx, c, base)
 		}
 	}
-	return s.finishRotate(ctx, c, grace, func(*store.Credential) (credential.Parsed, error) {
+	return s.finishRotate(ctx, actor, c, grace, func(*store.Credential) (credential.Parsed, error) {
 		parsed, perrs := credential.Parse(c.Type, c.AuthType, overlay(base, p.Secret), generateKey)
 		if len(perrs) > 0 {
 			return parsed, Invalid(perrs...)
@@ -237,8 +248,9 @@ func (s *Service) CredentialRotate(ctx context.Context, actor Actor, clientID, c
 
 // finishRotate applies a rotation's parsed settings, keeps the previous
 // proxy hash for the grace period, stores and answers.
-func (s *Service) finishRotate(ctx context.Context, c store.Credential, grace int64,
+func (s *Service) finishRotate(ctx context.Context, actor Actor, c store.Credential, grace int64,
 	parse func(*store.Credential) (credential.Parsed, error)) (CredentialResult, error) {
+	before := c
 	parsed, err := parse(&c)
 	if err != nil {
 		return CredentialResult{}, err
@@ -258,7 +270,9 @@ func (s *Service) finishRotate(ctx context.Context, c store.Credential, grace in
 		c.PrevSecretHash, c.PrevSecretUntil = old, &u
 	}
 	c.UpdatedAt = now
-	if err := s.store.CredentialUpdate(ctx, c); err != nil {
+	if err := s.recordChange(ctx, actor, s.credentialChange(ActionRotated, &before, &c), func(ctx context.Context) error {
+		return s.store.CredentialUpdate(ctx, c)
+	}); err != nil {
 		return CredentialResult{}, storeErr(err, "credential", "updating")
 	}
 	res := CredentialResult{Credential: c, GeneratedSecret: parsed.Generated}

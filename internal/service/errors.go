@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/keyway-dev/keyway/internal/credential"
 	"github.com/keyway-dev/keyway/internal/store"
@@ -18,6 +19,7 @@ const (
 	CodeNotFound     = "not-found"
 	CodeConflict     = "conflict"
 	CodeUnavailable  = "unavailable"
+	CodeTooMany      = "too-many-attempts"
 )
 
 // Error is an error meant for the caller: its Message is safe to show and
@@ -29,6 +31,8 @@ type Error struct {
 	Message string
 	// Fields names each invalid input field (400 only).
 	Fields []credential.FieldError
+	// RetryAfter, when positive, is how long the caller should wait (429).
+	RetryAfter time.Duration
 }
 
 // Error returns the message meant for the caller.
@@ -85,6 +89,14 @@ func NotFound(kind string) *Error {
 // Conflict is the 409 for a change refused because of other data.
 func Conflict(msg string) *Error {
 	return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: msg}
+}
+
+// TooManyAttempts is the 429 for a caller that failed too often; it may
+// try again after wait.
+func TooManyAttempts(wait time.Duration) *Error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	return &Error{Status: http.StatusTooManyRequests, Code: CodeTooMany, RetryAfter: wait,
+		Message: fmt.Sprintf("Too many failed attempts; try again in %d seconds", secs)}
 }
 
 // Unavailable is the 503 for a feature this server cannot serve now.

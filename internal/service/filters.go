@@ -98,7 +98,9 @@ func (s *Service) FilterCreate(ctx context.Context, actor Actor, clientID string
 	if err := s.checkChain(ctx, clientID, o, f); err != nil {
 		return FilterView{}, err
 	}
-	if err := s.store.FilterCreate(ctx, f); err != nil {
+	if err := s.recordChange(ctx, actor, filterChange(ActionCreated, scope, nil, &f), func(ctx context.Context) error {
+		return s.store.FilterCreate(ctx, f)
+	}); err != nil {
 		return FilterView{}, storeErr(err, "filter", "creating")
 	}
 	s.notify(ctx, "filter created")
@@ -114,6 +116,7 @@ func (s *Service) FilterUpdate(ctx context.Context, actor Actor, clientID string
 	if err != nil {
 		return FilterView{}, err
 	}
+	before := v.Filter
 	if err := applyFilter(&v.Filter, p); err != nil {
 		return FilterView{}, err
 	}
@@ -121,7 +124,9 @@ func (s *Service) FilterUpdate(ctx context.Context, actor Actor, clientID string
 		return FilterView{}, err
 	}
 	v.UpdatedAt = s.stamp()
-	if err := s.store.FilterUpdate(ctx, v.Filter); err != nil {
+	if err := s.recordChange(ctx, actor, filterChange(ActionUpdated, v.Scope, &before, &v.Filter), func(ctx context.Context) error {
+		return s.store.FilterUpdate(ctx, v.Filter)
+	}); err != nil {
 		return FilterView{}, storeErr(err, "filter", "updating")
 	}
 	s.notify(ctx, "filter updated")
@@ -133,10 +138,13 @@ func (s *Service) FilterDelete(ctx context.Context, actor Actor, clientID string
 	if _, err := s.authorize(ctx, actor, clientID, actWrite); err != nil {
 		return err
 	}
-	if _, err := s.loadFilter(ctx, clientID, ref, filterID); err != nil {
+	v, err := s.loadFilter(ctx, clientID, ref, filterID)
+	if err != nil {
 		return err
 	}
-	if err := s.store.FilterDelete(ctx, clientID, filterID); err != nil {
+	if err := s.recordChange(ctx, actor, filterChange(ActionDeleted, v.Scope, &v.Filter, nil), func(ctx context.Context) error {
+		return s.store.FilterDelete(ctx, clientID, filterID)
+	}); err != nil {
 		return storeErr(err, "filter", "deleting")
 	}
 	s.notify(ctx, "filter deleted")

@@ -91,7 +91,9 @@ func (s *Service) MeterCreate(ctx context.Context, actor Actor, clientID, proxyI
 	if err := applyMeter(&fe, &m, p, true); err != nil {
 		return store.Meter{}, err
 	}
-	if err := s.store.MeterCreate(ctx, m); err != nil {
+	if err := s.recordChange(ctx, actor, meterChange(ActionCreated, nil, &m), func(ctx context.Context) error {
+		return s.store.MeterCreate(ctx, m)
+	}); err != nil {
 		return store.Meter{}, storeErr(err, "meter", "creating")
 	}
 	s.notify(ctx, "meter created")
@@ -107,12 +109,15 @@ func (s *Service) MeterUpdate(ctx context.Context, actor Actor, clientID, proxyI
 	if err != nil {
 		return store.Meter{}, err
 	}
+	before := m
 	var fe FieldErrors
 	if err := applyMeter(&fe, &m, p, false); err != nil {
 		return store.Meter{}, err
 	}
 	m.UpdatedAt = s.stamp()
-	if err := s.store.MeterUpdate(ctx, m); err != nil {
+	if err := s.recordChange(ctx, actor, meterChange(ActionUpdated, &before, &m), func(ctx context.Context) error {
+		return s.store.MeterUpdate(ctx, m)
+	}); err != nil {
 		return store.Meter{}, storeErr(err, "meter", "updating")
 	}
 	s.notify(ctx, "meter updated")
@@ -124,10 +129,13 @@ func (s *Service) MeterDelete(ctx context.Context, actor Actor, clientID, proxyI
 	if _, err := s.authorize(ctx, actor, clientID, actWrite); err != nil {
 		return err
 	}
-	if _, err := s.loadMeter(ctx, clientID, proxyID, meterID); err != nil {
+	m, err := s.loadMeter(ctx, clientID, proxyID, meterID)
+	if err != nil {
 		return err
 	}
-	if err := s.store.MeterDelete(ctx, clientID, meterID); err != nil {
+	if err := s.recordChange(ctx, actor, meterChange(ActionDeleted, &m, nil), func(ctx context.Context) error {
+		return s.store.MeterDelete(ctx, clientID, meterID)
+	}); err != nil {
 		return storeErr(err, "meter", "deleting")
 	}
 	s.notify(ctx, "meter deleted")

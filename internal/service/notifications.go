@@ -176,6 +176,7 @@ func (s *Service) WebhookPut(ctx context.Context, actor Actor, clientID string, 
 		return WebhookView{}, storeErr(err, "webhook", "loading")
 	}
 	now := s.stamp()
+	before := w
 	if fresh {
 		w = store.Webhook{ClientID: clientID, Active: true, CreatedAt: now}
 	}
@@ -200,7 +201,11 @@ func (s *Service) WebhookPut(ctx context.Context, actor Actor, clientID string, 
 		w.SecretSealed = s.keys.Seal([]byte(secret), notify.WebhookAAD(clientID))
 	}
 	w.UpdatedAt = now
-	if err := s.store.WebhookPut(ctx, w); err != nil {
+	ch := s.webhookChange(ActionUpdated, &before, &w)
+	if fresh {
+		ch = s.webhookChange(ActionCreated, nil, &w)
+	}
+	if err := s.recordChange(ctx, actor, ch, func(ctx context.Context) error { return s.store.WebhookPut(ctx, w) }); err != nil {
 		return WebhookView{}, storeErr(err, "webhook", "saving")
 	}
 	return s.webhookView(w)
@@ -211,7 +216,14 @@ func (s *Service) WebhookDelete(ctx context.Context, actor Actor, clientID strin
 	if _, err := s.authorize(ctx, actor, clientID, actManage); err != nil {
 		return err
 	}
-	return storeErr(s.store.WebhookDelete(ctx, clientID), "webhook", "deleting")
+	w, err := s.store.WebhookGet(ctx, clientID)
+	if err != nil {
+		return storeErr(err, "webhook", "loading")
+	}
+	err = s.recordChange(ctx, actor, s.webhookChange(ActionDeleted, &w, nil), func(ctx context.Context) error {
+		return s.store.WebhookDelete(ctx, clientID)
+	})
+	return storeErr(err, "webhook", "deleting")
 }
 
 func (s *Service) webhookView(w store.Webhook) (WebhookView, error) {

@@ -180,7 +180,9 @@ func (s *Service) ProxyCreate(ctx context.Context, actor Actor, clientID string,
 		return ProxyView{}, err
 	}
 	px.WebhookSecretSealed = s.keys.Seal([]byte(secret), webhookAAD(px.ID))
-	if err := s.store.ProxyCreate(ctx, px); err != nil {
+	if err := s.recordChange(ctx, actor, proxyChange(ActionCreated, nil, &px), func(ctx context.Context) error {
+		return s.store.ProxyCreate(ctx, px)
+	}); err != nil {
 		return ProxyView{}, storeErr(err, "proxy", "creating")
 	}
 	s.notify(ctx, "proxy created")
@@ -198,6 +200,7 @@ func (s *Service) ProxyUpdate(ctx context.Context, actor Actor, clientID, proxyI
 	if err != nil {
 		return ProxyView{}, storeErr(err, "proxy", "loading")
 	}
+	before := px
 	var fe FieldErrors
 	immutable(&fe, "proxyRegion", p.Region, px.Region)
 	for _, r := range []struct {
@@ -220,7 +223,9 @@ func (s *Service) ProxyUpdate(ctx context.Context, actor Actor, clientID, proxyI
 		return ProxyView{}, err
 	}
 	px.UpdatedAt = s.stamp()
-	if err := s.store.ProxyUpdate(ctx, px); err != nil {
+	if err := s.recordChange(ctx, actor, proxyChange(ActionUpdated, &before, &px), func(ctx context.Context) error {
+		return s.store.ProxyUpdate(ctx, px)
+	}); err != nil {
 		return ProxyView{}, storeErr(err, "proxy", "updating")
 	}
 	s.notify(ctx, "proxy updated")
@@ -233,7 +238,13 @@ func (s *Service) ProxyDelete(ctx context.Context, actor Actor, clientID, proxyI
 	if _, err := s.authorize(ctx, actor, clientID, actWrite); err != nil {
 		return err
 	}
-	if err := s.store.ProxyDelete(ctx, clientID, proxyID); err != nil {
+	px, err := s.store.ProxyGet(ctx, clientID, proxyID)
+	if err != nil {
+		return storeErr(err, "proxy", "loading")
+	}
+	if err := s.recordChange(ctx, actor, proxyChange(ActionDeleted, &px, nil), func(ctx context.Context) error {
+		return s.store.ProxyDelete(ctx, clientID, proxyID)
+	}); err != nil {
 		return storeErr(err, "proxy", "deleting")
 	}
 	s.cancelAsyncOf(ctx, clientID, proxyID)

@@ -106,7 +106,9 @@ func (s *Service) RuleCreate(ctx context.Context, actor Actor, clientID string, 
 	if err := applyRule(&fe, &r, p); err != nil {
 		return RuleView{}, err
 	}
-	if err := s.store.RuleCreate(ctx, r); err != nil {
+	if err := s.recordChange(ctx, actor, ruleChange(ActionCreated, scope, nil, &r), func(ctx context.Context) error {
+		return s.store.RuleCreate(ctx, r)
+	}); err != nil {
 		return RuleView{}, storeErr(err, "rule", "creating")
 	}
 	s.notify(ctx, "rule created")
@@ -122,6 +124,8 @@ func (s *Service) RuleUpdate(ctx context.Context, actor Actor, clientID string, 
 	if err != nil {
 		return RuleView{}, err
 	}
+	before := v.Rule
+	before.Methods = append([]string(nil), before.Methods...)
 	var fe FieldErrors
 	if p.Effect.Set && p.Effect.Null {
 		fe.Add("effect", `cannot be null ("allow" or "deny")`)
@@ -130,7 +134,9 @@ func (s *Service) RuleUpdate(ctx context.Context, actor Actor, clientID string, 
 		return RuleView{}, err
 	}
 	v.UpdatedAt = s.stamp()
-	if err := s.store.RuleUpdate(ctx, v.Rule); err != nil {
+	if err := s.recordChange(ctx, actor, ruleChange(ActionUpdated, v.Scope, &before, &v.Rule), func(ctx context.Context) error {
+		return s.store.RuleUpdate(ctx, v.Rule)
+	}); err != nil {
 		return RuleView{}, storeErr(err, "rule", "updating")
 	}
 	s.notify(ctx, "rule updated")
@@ -142,10 +148,13 @@ func (s *Service) RuleDelete(ctx context.Context, actor Actor, clientID string, 
 	if _, err := s.authorize(ctx, actor, clientID, actWrite); err != nil {
 		return err
 	}
-	if _, err := s.loadRule(ctx, clientID, ref, ruleID); err != nil {
+	v, err := s.loadRule(ctx, clientID, ref, ruleID)
+	if err != nil {
 		return err
 	}
-	if err := s.store.RuleDelete(ctx, clientID, ruleID); err != nil {
+	if err := s.recordChange(ctx, actor, ruleChange(ActionDeleted, v.Scope, &v.Rule, nil), func(ctx context.Context) error {
+		return s.store.RuleDelete(ctx, clientID, ruleID)
+	}); err != nil {
 		return storeErr(err, "rule", "deleting")
 	}
 	s.notify(ctx, "rule deleted")

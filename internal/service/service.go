@@ -7,6 +7,7 @@ import (
 
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/store"
+	"github.com/keyway-dev/keyway/internal/throttle"
 )
 
 // Region is one entry of the server's region catalogue.
@@ -69,6 +70,9 @@ type Deps struct {
 	// Async reads, cancels and replays async requests; nil answers 503 on
 	// those routes.
 	Async AsyncRequests
+	// Mailer sends invite emails; nil sends none (the inviter shares the
+	// link).
+	Mailer Mailer
 	// Password sets the argon2id cost of new password hashes (zero value:
 	// DefaultPasswordParams).
 	Password PasswordParams
@@ -92,6 +96,9 @@ type Service struct {
 	adminURL string
 	async    AsyncRequests
 	usage    UsageReader
+	mailer   Mailer
+	// guard throttles guessing of current passwords.
+	guard *throttle.Limiter
 }
 
 // New builds a Service from its dependencies.
@@ -110,6 +117,7 @@ func New(d Deps) *Service {
 		adminURL: d.AdminPublicURL,
 		async:    d.Async,
 		usage:    d.Usage,
+		mailer:   d.Mailer,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -120,6 +128,7 @@ func New(d Deps) *Service {
 	if s.pw == (PasswordParams{}) {
 		s.pw = DefaultPasswordParams
 	}
+	s.guard = throttle.New(throttle.Options{Now: s.now})
 	return s
 }
 

@@ -83,7 +83,9 @@ func (s *Service) TargetCreate(ctx context.Context, actor Actor, clientID string
 	if err := fe.Err(); err != nil {
 		return store.Target{}, err
 	}
-	if err := s.store.TargetCreate(ctx, t); err != nil {
+	if err := s.recordChange(ctx, actor, targetChange(ActionCreated, nil, &t), func(ctx context.Context) error {
+		return s.store.TargetCreate(ctx, t)
+	}); err != nil {
 		return store.Target{}, storeErr(err, "target", "creating")
 	}
 	s.notify(ctx, "target created")
@@ -99,6 +101,7 @@ func (s *Service) TargetUpdate(ctx context.Context, actor Actor, clientID, targe
 	if err != nil {
 		return store.Target{}, storeErr(err, "target", "loading")
 	}
+	before := t
 	var fe FieldErrors
 	immutable(&fe, "targetRegion", p.Region, t.Region)
 	if p.BaseURL.Set && p.BaseURL.Null {
@@ -109,7 +112,9 @@ func (s *Service) TargetUpdate(ctx context.Context, actor Actor, clientID, targe
 		return store.Target{}, err
 	}
 	t.UpdatedAt = s.stamp()
-	if err := s.store.TargetUpdate(ctx, t); err != nil {
+	if err := s.recordChange(ctx, actor, targetChange(ActionUpdated, &before, &t), func(ctx context.Context) error {
+		return s.store.TargetUpdate(ctx, t)
+	}); err != nil {
 		return store.Target{}, storeErr(err, "target", "updating")
 	}
 	s.notify(ctx, "target updated")
@@ -121,7 +126,13 @@ func (s *Service) TargetDelete(ctx context.Context, actor Actor, clientID, targe
 	if _, err := s.authorize(ctx, actor, clientID, actWrite); err != nil {
 		return err
 	}
-	if err := s.store.TargetDelete(ctx, clientID, targetID); err != nil {
+	t, err := s.store.TargetGet(ctx, clientID, targetID)
+	if err != nil {
+		return storeErr(err, "target", "loading")
+	}
+	if err := s.recordChange(ctx, actor, targetChange(ActionDeleted, &t, nil), func(ctx context.Context) error {
+		return s.store.TargetDelete(ctx, clientID, targetID)
+	}); err != nil {
 		return storeErr(err, "target", "deleting")
 	}
 	s.notify(ctx, "target deleted")

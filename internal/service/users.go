@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 	"unicode/utf8"
@@ -135,7 +136,9 @@ func (s *Service) TokenCreate(ctx context.Context, actor Actor, userID string, p
 	value := newUserToken()
 	t := store.Token{ID: id.New(id.Token), UserID: u.ID, Name: name, Hash: s.keys.Hash(value),
 		Hint: tokenHint(value), CreatedAt: now, ExpiresAt: expires}
-	if err := s.store.TokenCreate(ctx, t); err != nil {
+	if err := s.recordToken(ctx, actor, u, ActionCreated, nil, &t, func(ctx context.Context) error {
+		return s.store.TokenCreate(ctx, t)
+	}); err != nil {
 		return TokenCreated{}, storeErr(err, "token", "creating")
 	}
 	return TokenCreated{Token: t, Value: value}, nil
@@ -147,8 +150,41 @@ func (s *Service) TokenDelete(ctx context.Context, actor Actor, userID, tokenID 
 	if err != nil {
 		return err
 	}
-	if err := s.store.TokenDelete(ctx, u.ID, tokenID); err != nil {
+	ts, err := s.store.TokenList(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("listing tokens: %w", err)
+	}
+	i := slices.IndexFunc(ts, func(t store.Token) bool { return t.ID == tokenID })
+	if i < 0 {
+		return NotFound("token")
+	}
+	if err := s.recordToken(ctx, actor, u, ActionRevoked, &ts[i], nil, func(ctx context.Context) error {
+		return s.store.TokenDelete(ctx, u.ID, tokenID)
+	}); err != nil {
 		return storeErr(err, "token", "deleting")
 	}
 	return nil
+}
+
+// recordToken records a change of u's token in the instance log and the
+// log of every client u belongs to: a token acts in all of them.
+func (s *Service) recordToken(ctx context.Context, actor Actor, u store.User, action string, before, after *store.Token,
+	apply func(ctx context.Context) error) error {
+	logs, err := s.userLogs(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	ch := Change{Action: action, ResourceType: ResourceToken}
+	for _, t := range []*store.Token{before, after} {
+		if t != nil {
+			ch.ResourceID, ch.ResourceName = t.ID, u.Name+": "+t.Name
+		}
+	}
+	if before != nil {
+		ch.Before = tokenFields(*before)
+	}
+	if after != nil {
+		ch.After = tokenFields(*after)
+	}
+	return s.recordIn(ctx, actor, logs, ch, apply)
 }

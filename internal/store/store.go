@@ -279,6 +279,7 @@ type Store interface {
 	SnapshotLoad(ctx context.Context) (SnapshotData, error)
 
 	PolicyStore
+	Teams
 	Monitoring
 	Async
 }

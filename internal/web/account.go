@@ -22,6 +22,8 @@ type accountData struct {
 	Info   service.UserInfo
 	Tokens []store.Token
 	Form   *form
+	// Password is the password change form.
+	Password *form
 	// NewToken is the value of a token just created, shown this once.
 	NewToken   string
 	NewTokenID string
@@ -37,12 +39,24 @@ func (d *Dashboard) account(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Dashboard) renderAccount(w http.ResponseWriter, r *http.Request, status int, f *form) error {
+	return d.renderAccountWith(w, r, status, f, nil)
+}
+
+// renderAccountWith shows the account page with the token form f and the
+// password form pw (nil: empty ones).
+func (d *Dashboard) renderAccountWith(w http.ResponseWriter, r *http.Request, status int, f, pw *form) error {
+	if f == nil {
+		f = newForm("token", url.Values{"tokenExpiresIn": {"90"}})
+	}
+	if pw == nil {
+		pw = newForm("password", nil)
+	}
 	st := current(r)
 	ts, err := d.svc.TokenList(r.Context(), st.actor, "me")
 	if err != nil {
 		return err
 	}
-	data := accountData{Info: st.me, Tokens: ts, Form: f}
+	data := accountData{Info: st.me, Tokens: ts, Form: f, Password: pw}
 	if id := r.URL.Query().Get("token"); id != "" {
 		data.NewToken, data.NewTokenID = d.takeOnce(w, r, "token:"+id), id
 	}

@@ -48,6 +48,7 @@ func (f *fakeTester) TestTarget(context.Context, store.Target, store.Credential)
 // env is a dashboard on a fresh SQLite database with the bootstrap admin.
 type env struct {
 	t     *testing.T
+	dash  *web.Dashboard
 	srv   *httptest.Server
 	svc   *service.Service
 	st    store.Store
@@ -98,7 +99,7 @@ func newEnv(t *testing.T, secure bool, with ...func(*service.Deps)) *env {
 	}
 	srv := httptest.NewServer(dash)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, svc: svc, st: st, admin: admin, skew: skew}
+	return &env{t: t, dash: dash, srv: srv, svc: svc, st: st, admin: admin, skew: skew}
 }
 
 // user is a browser: a cookie jar that does not follow redirects.

@@ -111,7 +111,7 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, n
 	if t == nil {
 		return fmt.Errorf("no template %q", name)
 	}
-	p.Nav = nav
+	p.Nav = visibleNav(current(r))
 	if st := current(r); st != nil {
 		p.User, p.Clients, p.Client, p.CSRF = st.me.User.Name, st.me.Clients, st.client, st.csrf
 	}
@@ -146,6 +146,16 @@ var notices = map[string]string{
 	"token-created":      "Token created.",
 	"token-revoked":      "Token revoked. Programs using it now get 401.",
 	"client-switched":    "Switched client.",
+	"client-left":        "You left the client.",
+	"client-created":     "Client created. You are its owner: invite its members from the Members page.",
+	"client-renamed":     "Client renamed.",
+	"client-deleted":     "Client deleted.",
+	"member-updated":     "Role saved.",
+	"member-removed":     "Member removed. They lost access at once.",
+	"invite-created":     "Invite created.",
+	"invite-revoked":     "Invite revoked. Its link no longer works.",
+	"joined":             "Welcome! You joined the client.",
+	"password-changed":   "Password changed. Every other browser was signed out.",
 }
 
 // errPanic marks an error already logged by the panic handler.

@@ -7,8 +7,10 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/keyway-dev/keyway/internal/realip"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
+	"github.com/keyway-dev/keyway/internal/throttle"
 )
 
 // Deps are what the dashboard needs. Service and Keyring are required.
@@ -50,6 +52,7 @@ type Dashboard struct {
 	sessionKey []byte
 	csrfKey    []byte
 	throttle   *loginThrottle
+	joinGuard  *throttle.Limiter
 	pages      *renderer
 	world      *worldMap
 	mux        *http.ServeMux
@@ -87,6 +90,7 @@ func New(d Deps) (*Dashboard, error) {
 		db.lifetime = DefaultSessionLifetime
 	}
 	db.throttle = newLoginThrottle(db.now)
+	db.joinGuard = newJoinGuard(db.now)
 	var err error
 	if db.pages, err = newRenderer(db.now); err != nil {
 		return nil, err
@@ -110,6 +114,7 @@ func (d *Dashboard) table() []route {
 		d.targetRoutes(),
 		d.mapRoutes(),
 		d.accountRoutes(),
+		d.teamsRoutes(),
 	)
 }
 
@@ -133,6 +138,9 @@ var nav = []navItem{
 	{"Credentials", "/credentials"},
 	{"Targets", "/targets"},
 	{"Map", "/map"},
+	{"Members", "/members"},
+	{"Audit log", "/audit"},
+	{"Settings", "/settings"},
 }
 
 // ServeHTTP sets the security headers every answer carries, then routes.
@@ -205,6 +213,7 @@ func (d *Dashboard) wrap(rt route) http.Handler {
 			if !ok {
 				return
 			}
+			st.actor.Via, st.actor.RemoteAddr = "dashboard", d.remote(r)
 			r = r.WithContext(context.WithValue(r.Context(), stateKey, st))
 			if unsafeMethod(r.Method) && !d.csrfOK(r, st.csrf) {
 				d.fail(w, r, errCSRF)
@@ -219,4 +228,14 @@ func (d *Dashboard) wrap(rt route) http.Handler {
 
 func unsafeMethod(m string) bool {
 	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+// remote is the client address of r ("" when unknown), for throttles and
+// the audit log.
+func (d *Dashboard) remote(r *http.Request) string {
+	ip := realip.From(r, d.trusted)
+	if !ip.IsValid() {
+		return ""
+	}
+	return ip.String()
 }

@@ -162,8 +162,13 @@ func (s *Store) Ping(ctx context.Context) error {
 // Dialect returns "postgres".
 func (s *Store) Dialect() string { return "postgres" }
 
-// write runs fn in a read-committed transaction and commits it.
+// write runs fn in a read-committed transaction and commits it. Audit
+// entries waiting in ctx (store.WithAudit) are inserted in the same
+// transaction, so they exist exactly when the change does.
 func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	pending, entries := store.ClaimAudit(ctx)
+	committed := false
+	defer func() { pending.Settle(committed) }()
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	tx, err := s.pool.Begin(ctx)
@@ -174,9 +179,13 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx pgx.T
 	if err := fn(ctx, tx); err != nil {
 		return mapErr(err)
 	}
+	if err := insertAudit(ctx, tx, entries); err != nil {
+		return mapErr(err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return mapErr(fmt.Errorf("committing: %w", err))
 	}
+	committed = true
 	return nil
 }
 

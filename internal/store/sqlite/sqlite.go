@@ -133,7 +133,12 @@ func (s *Store) Dialect() string { return "sqlite" }
 
 // write runs fn in a transaction on the write connection (BEGIN IMMEDIATE,
 // so the write lock is taken up front and never upgraded mid-transaction).
+// Audit entries waiting in ctx (store.WithAudit) are inserted in the same
+// transaction, so they exist exactly when the change does.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	pending, entries := store.ClaimAudit(ctx)
+	committed := false
+	defer func() { pending.Settle(committed) }()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning write: %w", err)
@@ -142,9 +147,14 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		_ = tx.Rollback()
 		return err
 	}
+	if err := insertAudit(ctx, tx, entries); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("committing: %w", err))
 	}
+	committed = true
 	return nil
 }
 

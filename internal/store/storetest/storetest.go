@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OAuth2AuthorizationTakeRace", func(t *testing.T, s store.Store) { testOAuth2AuthorizationTakeRace(t, []store.Store{s}) }},
 	}
 	tests = append(tests, policyTests...)
+	tests = append(tests, teamsTests...)
 	tests = append(tests, monitoringTests...)
 	tests = append(tests, asyncTests...)
 	for _, tc := range tests {

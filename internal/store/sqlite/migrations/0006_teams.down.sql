@@ -1,0 +1,3 @@
+-- 0006 teams, reverted.
+DROP TABLE audit_log;
+DROP TABLE invites;
