@@ -83,6 +83,11 @@ func appendMap(b []byte, key string, m map[string]string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// EntryJSONString is s encoded as a request log entry encodes its strings
+// (a JSON string, quotes included), for adapters that match entries as
+// text: an entry always starts {"method":<method>,"path":<path>.
+func EntryJSONString(s string) string { return string(appendString(nil, s)) }
+
 // appendString writes s as a JSON string; invalid UTF-8 becomes U+FFFD,
 // as encoding/json does.
 func appendString(b []byte, s string) []byte {

@@ -130,6 +130,13 @@ type RequestLogListParams struct {
 	// StatusMin and StatusMax bound Status (inclusive); 0 means unbounded.
 	StatusMin int
 	StatusMax int
+	// Method, when not empty, is the exact method (upper case) to match.
+	Method string
+	// PathContains, when not empty, must occur in Path (case-sensitive).
+	// Method and path live in the entry's JSON, not in an indexed column:
+	// they are checked on the rows the proxy, time and status bounds
+	// select, so callers should bound the time range of large logs.
+	PathContains string
 	// Cursor continues after the entry (ProcessedAt, ID) of a previous page.
 	Cursor *RequestLogCursor
 	// Limit bounds the page (required, > 0).

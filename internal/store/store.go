@@ -282,6 +282,7 @@ type Store interface {
 	Teams
 	Monitoring
 	Async
+	AsyncBrowse
 }
 
 // SnapshotData is the configuration the data plane serves from.

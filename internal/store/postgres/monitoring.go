@@ -124,7 +124,14 @@ func (s *Store) RequestLogCount(ctx context.Context, p store.RequestLogListParam
 
 func listBounds(p store.RequestLogListParams) args {
 	a := args{"proxy_id": p.ProxyID, "client_id": p.ClientID, "after": minTime, "before": maxTime,
-		"status_min": p.StatusMin, "status_max": 1 << 30}
+		"status_min": p.StatusMin, "status_max": 1 << 30, "method": "", "path": ""}
+	if p.Method != "" {
+		a["method"] = store.EntryJSONString(p.Method)
+	}
+	if p.PathContains != "" { // the encoded needle, without its quotes
+		q := store.EntryJSONString(p.PathContains)
+		a["path"] = q[1 : len(q)-1]
+	}
 	if !p.ProcessedAfter.IsZero() {
 		a["after"] = ts(p.ProcessedAfter)
 	}

@@ -17,7 +17,11 @@ SELECT id, proxy_id, client_id, kind, processed, processed_at, status, state, en
 FROM request_log WHERE id = @id AND proxy_id = @proxy_id AND client_id = @client_id;
 
 -- Absent bounds are passed as extreme times, so every condition is a
--- plain range the (proxy_id, processed_at, id) index serves.
+-- plain range the (proxy_id, processed_at, id) index serves. Method and
+-- path ('' = any) are matched on the rows that range selects, in the
+-- entry's text: it always starts {"method":…,"path":… (store.appendEntry),
+-- and the caller passes them encoded the same way (store.EntryJSONString).
+-- Not ->> on json: a logged value may hold \u0000, which ->> refuses.
 -- name: RequestLogList
 SELECT id, proxy_id, client_id, kind, processed, processed_at, status, state, entry, NULL::bytea, NULL::bytea
 FROM request_log
@@ -25,6 +29,10 @@ WHERE proxy_id = @proxy_id AND client_id = @client_id
     AND processed_at > @after AND processed_at < @before
     AND (processed_at, id) < (@cursor_at, @cursor_id)
     AND status BETWEEN @status_min AND @status_max
+    AND (@method::text = ''
+        OR substring(entry from '^\{"method":("(?:[^"\\]|\\.)*")') = @method::text)
+    AND (@path::text = ''
+        OR strpos(substring(entry from '^\{"method":"(?:[^"\\]|\\.)*","path":"((?:[^"\\]|\\.)*)"'), @path::text) > 0)
 ORDER BY processed_at DESC, id DESC
 LIMIT @limit;
 
@@ -34,6 +42,10 @@ SELECT count(*) FROM (
     WHERE proxy_id = @proxy_id AND client_id = @client_id
         AND processed_at > @after AND processed_at < @before
         AND status BETWEEN @status_min AND @status_max
+        AND (@method::text = ''
+            OR substring(entry from '^\{"method":("(?:[^"\\]|\\.)*")') = @method::text)
+        AND (@path::text = ''
+            OR strpos(substring(entry from '^\{"method":"(?:[^"\\]|\\.)*","path":"((?:[^"\\]|\\.)*)"'), @path::text) > 0)
     LIMIT @max
 ) AS matches;
 

@@ -171,6 +171,7 @@ func listBounds(p store.RequestLogListParams) []any {
 		sql.Named("proxy_id", p.ProxyID), sql.Named("client_id", p.ClientID),
 		sql.Named("after", after), sql.Named("before", before),
 		sql.Named("status_min", int64(p.StatusMin)), sql.Named("status_max", int64(smax)),
+		sql.Named("method", p.Method), sql.Named("path", p.PathContains),
 	}
 }
 

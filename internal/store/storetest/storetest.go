@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, teamsTests...)
 	tests = append(tests, monitoringTests...)
 	tests = append(tests, asyncTests...)
+	tests = append(tests, dashboardTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
