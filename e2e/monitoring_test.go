@@ -172,7 +172,8 @@ func TestRequestLogAndTelemetry(t *testing.T) {
 		}
 		return p.TotalRequests
 	}
-	for q, want := range map[string]int64{"status=4xx": 7, "status=500": 3, "status=2xx": 20, "status=403": 2} {
+	for q, want := range map[string]int64{"status=4xx": 7, "status=500": 3, "status=2xx": 20, "status=403": 2,
+		"method=post": 19, "method=GET&status=2xx": 1, "path=/v1/items": 30, "path=items/7&method=GET&status=4xx": 7, "path=/V1": 0} {
 		if got := count(q); got != want {
 			t.Errorf("%s: %d, want %d", q, got, want)
 		}

@@ -26,6 +26,8 @@ func (s *server) monitoringRoutes() []route {
 				{name: "processedAfter", typ: "string", desc: "only requests processed after this time (RFC 3339 or epoch ms)"},
 				{name: "processedBefore", typ: "string", desc: "only requests processed before this time (RFC 3339 or epoch ms)"},
 				{name: "status", typ: "string", desc: "an exact status (200) or a class (4xx)"},
+				{name: "method", typ: "string", desc: "an HTTP method (any case)"},
+				{name: "path", typ: "string", desc: "a substring of the target path (case-sensitive, up to 512 characters); method and path are matched on the entries the other filters select, so bound the time range on large logs"},
 				{name: "cursor", typ: "string", desc: "nextCursor of the previous page"},
 			}},
 		{method: get, path: cPath + "/proxies/{proxyId}/telemetry", handler: s.proxyTelemetry, summary: "A proxy's request counts and latency percentiles, totals and series", tag: "telemetry", response: "TelemetryEnvelope", query: rangeParams},
@@ -37,7 +39,7 @@ func (s *server) requestList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	page, err := s.svc.RequestList(r.Context(), actor(r), r.PathValue("clientId"), r.PathValue("proxyId"), service.RequestListQuery{
 		Limit: q.Get("limit"), ProcessedAfter: q.Get("processedAfter"), ProcessedBefore: q.Get("processedBefore"),
-		Status: q.Get("status"), Cursor: q.Get("cursor"),
+		Status: q.Get("status"), Method: q.Get("method"), Path: q.Get("path"), Cursor: q.Get("cursor"),
 	})
 	if err != nil {
 		return err

@@ -38,7 +38,7 @@ func monitoringSchemas() obj {
 			"requests": arrayOf(obj{"anyOf": []obj{ref("Request"), ref("AsyncRequest")}}), "message": str("Success"),
 			"nextCursor":             str("pass as cursor for the next page; absent on the last page"),
 			"totalRequests":          integer("requests matching the filters (all pages)"),
-			"totalRequestsEstimated": boolean("true when totalRequests is estimated from telemetry (over 10 000 matches)"),
+			"totalRequestsEstimated": boolean("true when totalRequests is not exact (over 10 000 matches): estimated from telemetry, or, when method or path is searched, a lower bound (10 001)"),
 		}),
 		"RequestEnvelope": envelope("request", "Request"),
 		"RequestOrAsyncEnvelope": object([]string{"request", "message"}, obj{

@@ -258,3 +258,48 @@ func (s *Service) checkWebhookURL(fe *FieldErrors, raw string) string {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// UnreadCap is where NotificationUnread stops counting: the dashboard's
+// bell shows "99+" above it, and a count costs at most this many rows.
+const UnreadCap = 100
+
+// UnreadCounts are how many unread notifications a user has in each scope
+// they may read (each at most UnreadCap).
+type UnreadCounts struct {
+	User, Client, System int
+}
+
+// Total is the sum of the scopes.
+func (u UnreadCounts) Total() int { return u.User + u.Client + u.System }
+
+// NotificationUnread counts the unread notifications of the actor, of the
+// client (when clientID is not empty) and, for instance administrators,
+// of the system.
+func (s *Service) NotificationUnread(ctx context.Context, actor Actor, clientID string) (UnreadCounts, error) {
+	var out UnreadCounts
+	count := func(scope, id string, dst *int) error {
+		list, err := s.store.NotificationList(ctx, store.NotificationListParams{Scope: scope, ScopeID: id, UnreadOnly: true, Limit: UnreadCap})
+		if err != nil {
+			return fmt.Errorf("counting notifications: %w", err)
+		}
+		*dst = len(list)
+		return nil
+	}
+	if err := count(store.NotifyUser, actor.User.ID, &out.User); err != nil {
+		return out, err
+	}
+	if clientID != "" {
+		if _, err := s.authorize(ctx, actor, clientID, actRead); err != nil {
+			return out, err
+		}
+		if err := count(store.NotifyClient, clientID, &out.Client); err != nil {
+			return out, err
+		}
+	}
+	if actor.User.InstanceAdmin {
+		if err := count(store.NotifySystem, "", &out.System); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}

@@ -46,3 +46,20 @@ func credentialScope(side string) string {
 	}
 	return rules.ProxyCredential.String()
 }
+
+// RuleFind reads one of a client's rules by its id alone (a request log
+// entry names only the rule that denied it), with its owner's scope.
+func (s *Service) RuleFind(ctx context.Context, actor Actor, clientID, ruleID string) (RuleView, error) {
+	if _, err := s.authorize(ctx, actor, clientID, actRead); err != nil {
+		return RuleView{}, err
+	}
+	r, err := s.store.RuleGet(ctx, clientID, ruleID)
+	if err != nil {
+		return RuleView{}, storeErr(err, "rule", "loading")
+	}
+	_, scope, err := s.owner(ctx, clientID, OwnerRef{Kind: r.Owner.Kind, ID: r.Owner.ID})
+	if err != nil {
+		return RuleView{}, err
+	}
+	return RuleView{Rule: r, Scope: scope}, nil
+}

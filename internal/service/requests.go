@@ -30,6 +30,11 @@ type RequestListQuery struct {
 	ProcessedBefore string
 	// Status is an exact status ("200") or a class ("4xx").
 	Status string
+	// Method is an HTTP method (any case); Path a substring of the target
+	// path (case-sensitive). Both are matched on the entries the other
+	// bounds select, so a time range keeps searches of large logs fast.
+	Method string
+	Path   string
 	Cursor string
 }
 
@@ -124,6 +129,11 @@ func (s *Service) countRequests(ctx context.Context, p store.RequestLogListParam
 	if n <= exactCountCap {
 		return n, false, nil
 	}
+	if p.Method != "" || p.PathContains != "" {
+		// The rollups know no methods or paths: more than the cap is all
+		// that is known, and the total says so (a lower bound).
+		return n, true, nil
+	}
 	est, err := s.estimateRequests(ctx, p)
 	if err != nil {
 		return 0, false, err
@@ -191,6 +201,7 @@ func parseRequestQuery(q RequestListQuery) (store.RequestLogListParams, error) {
 		}
 		p.StatusMin, p.StatusMax = lo, hi
 	}
+	p.Method, p.PathContains = parseSearch(&fe, q.Method, q.Path)
 	if q.Cursor != "" {
 		c, ok := decodeCursor(q.Cursor)
 		if !ok {
@@ -199,6 +210,27 @@ func parseRequestQuery(q RequestListQuery) (store.RequestLogListParams, error) {
 		p.Cursor = c
 	}
 	return p, fe.Err()
+}
+
+// maxPathSearch bounds the path substring of a request search.
+const maxPathSearch = 512
+
+// parseSearch reads the method (upper-cased; an HTTP token) and the path
+// substring of a request search.
+func parseSearch(fe *FieldErrors, method, path string) (string, string) {
+	method = strings.ToUpper(strings.TrimSpace(method))
+	if method != "" && (len(method) > 32 || strings.IndexFunc(method, notTokenChar) >= 0) {
+		fe.Add("method", "must be an HTTP method such as GET or POST")
+	}
+	if len(path) > maxPathSearch {
+		fe.Add("path", fmt.Sprintf("must be at most %d characters", maxPathSearch))
+	}
+	return method, path
+}
+
+// notTokenChar reports a character an HTTP method (a token) cannot hold.
+func notTokenChar(r rune) bool {
+	return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
 }
 
 // parseTimeParam reads an RFC 3339 time or epoch milliseconds.

@@ -97,3 +97,30 @@ func human(d time.Duration) string {
 func fieldError(field, msg string) credential.FieldError {
 	return credential.FieldError{Field: field, Message: msg}
 }
+
+// ProxyTraffic answers the totals of every proxy of a client over one
+// range (the dashboard's per-proxy table and the map's traffic per
+// region), keyed by proxy id. It reads each proxy's rollups of the range:
+// one small indexed query per proxy.
+func (s *Service) ProxyTraffic(ctx context.Context, actor Actor, clientID string, q TelemetryQuery) (map[string]telemetry.Point, error) {
+	if _, err := s.authorize(ctx, actor, clientID, actRead); err != nil {
+		return nil, err
+	}
+	from, to, interval, err := s.telemetryRange(q)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.store.ProxyList(ctx, store.ProxyListParams{ClientID: clientID})
+	if err != nil {
+		return nil, fmt.Errorf("listing proxies: %w", err)
+	}
+	out := make(map[string]telemetry.Point, len(ps))
+	for _, p := range ps {
+		rs, err := s.store.RollupList(ctx, store.RollupListParams{Scope: store.ScopeProxy, ScopeID: p.ID, Interval: interval, From: from, To: to})
+		if err != nil {
+			return nil, fmt.Errorf("reading telemetry: %w", err)
+		}
+		out[p.ID] = telemetry.Summarize(rs, from, to, interval).Totals
+	}
+	return out, nil
+}
