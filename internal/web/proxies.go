@@ -217,3 +217,22 @@ type confirmData struct {
 func (d *Dashboard) confirm(w http.ResponseWriter, r *http.Request, c confirmData) error {
 	return d.render(w, r, http.StatusOK, "confirm", page{Title: c.Heading, Data: c})
 }
+
+// proxyHead is the head of every proxy page: the proxy and its tabs.
+type proxyHead struct {
+	Proxy service.ProxyView
+	// Tab is the current tab: overview, monitoring, requests, async, rules
+	// or meters.
+	Tab  string
+	CSRF string
+}
+
+// proxyHead loads the proxy named by the path (404 for another client's).
+func (d *Dashboard) proxyHead(r *http.Request, tab string) (*proxyHead, error) {
+	st := current(r)
+	px, err := d.svc.ProxyGet(r.Context(), st.actor, clientID(r), r.PathValue("proxyId"))
+	if err != nil {
+		return nil, err
+	}
+	return &proxyHead{Proxy: px, Tab: tab, CSRF: st.csrf}, nil
+}

@@ -115,6 +115,7 @@ func (d *Dashboard) table() []route {
 		d.mapRoutes(),
 		d.accountRoutes(),
 		d.teamsRoutes(),
+		d.monitoringRoutes(),
 	)
 }
 
@@ -135,6 +136,7 @@ type navItem struct {
 // entry here.
 var nav = []navItem{
 	{"Proxies", "/proxies"},
+	{"Monitoring", "/monitoring"},
 	{"Credentials", "/credentials"},
 	{"Targets", "/targets"},
 	{"Map", "/map"},

@@ -45,6 +45,59 @@
     });
   });
 
+  // Charts (drawn on the server): a tooltip that follows the pointer, and
+  // arrow keys that walk the buckets when the chart has focus. Without
+  // this, each bucket's <title> is the browser's own tooltip.
+  $$("svg[data-chart]").forEach(function (svg) {
+    var box = svg.parentNode, tip = $("[data-tip]", box);
+    var buckets = $$(".bucket", svg), active = -1;
+    if (!tip || !buckets.length) return;
+    tip.setAttribute("aria-live", "polite");
+    buckets.forEach(function (b) {
+      var t = $("title", b);
+      b.setAttribute("data-label", t ? t.textContent : "");
+      if (t) t.remove();
+    });
+    function show(i) {
+      if (active >= 0) buckets[active].classList.remove("on");
+      active = i;
+      var b = buckets[i];
+      b.classList.add("on");
+      var parts = b.getAttribute("data-label").split(" · ");
+      tip.textContent = "";
+      var head = document.createElement("strong");
+      head.textContent = parts.shift();
+      tip.appendChild(head);
+      parts.forEach(function (p) { tip.appendChild(document.createTextNode(p)); tip.appendChild(document.createElement("br")); });
+      tip.hidden = false;
+      var guide = $(".guide", b).getBoundingClientRect(), outer = box.getBoundingClientRect();
+      var x = guide.left - outer.left, half = tip.offsetWidth / 2;
+      x = Math.max(half, Math.min(outer.width - half, x));
+      tip.style.left = x + "px";
+      tip.style.top = (guide.top - outer.top - 6) + "px";
+    }
+    function hide() {
+      if (active >= 0) buckets[active].classList.remove("on");
+      active = -1;
+      tip.hidden = true;
+    }
+    buckets.forEach(function (b, i) { b.addEventListener("mouseenter", function () { show(i); }); });
+    svg.addEventListener("mouseleave", function () { if (document.activeElement !== svg) hide(); });
+    svg.addEventListener("blur", hide);
+    svg.addEventListener("focus", function () { show(active >= 0 ? active : buckets.length - 1); });
+    svg.addEventListener("keydown", function (e) {
+      var i = active < 0 ? buckets.length - 1 : active;
+      if (e.key === "ArrowLeft") i = Math.max(0, i - 1);
+      else if (e.key === "ArrowRight") i = Math.min(buckets.length - 1, i + 1);
+      else if (e.key === "Home") i = 0;
+      else if (e.key === "End") i = buckets.length - 1;
+      else if (e.key === "Escape") { hide(); return; }
+      else return;
+      e.preventDefault();
+      show(i);
+    });
+  });
+
   // Move focus to a form's error summary so screen readers announce it.
   var alertBox = $("[data-focus]");
   if (alertBox) alertBox.focus();
