@@ -79,12 +79,12 @@ type chart struct {
 	// X2 is the plot's right edge, YLabelX where y labels end, XLabelY the
 	// baseline of the x labels, Bottom the plot's bottom edge.
 	X2, YLabelX, XLabelY, Bottom float64
-	YTicks         []tick
-	XTicks         []tick
-	Bars           []bar
-	Lines          []line
-	Buckets        []bucket
-	Legend         []legendItem
+	YTicks                       []tick
+	XTicks                       []tick
+	Bars                         []bar
+	Lines                        []line
+	Buckets                      []bucket
+	Legend                       []legendItem
 	// Head and Rows are the data table under the chart.
 	Head []string
 	Rows [][]string
