@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,6 +87,12 @@ func (rd *renderer) funcs() template.FuncMap {
 		"options":   stringOptions,
 		"authLabel": authLabel,
 		"lower":     strings.ToLower,
+		// Monitoring, requests and async (monitoring.go, requests.go).
+		"statusClass": statusClass,
+		"usMs":        func(us int64) string { return ms(float64(us) / 1000) },
+		"stateClass":  stateClass,
+		"count":       func(n int64) string { return groupDigits(n) },
+		"plural":      plural,
 	}
 }
 
@@ -156,6 +163,8 @@ var notices = map[string]string{
 	"invite-revoked":     "Invite revoked. Its link no longer works.",
 	"joined":             "Welcome! You joined the client.",
 	"password-changed":   "Password changed. Every other browser was signed out.",
+	"request-replayed":   "Request queued again: keyway delivers it with a fresh retry budget.",
+	"request-cancelled":  "Request cancelled: no further attempt will be made.",
 }
 
 // errPanic marks an error already logged by the panic handler.
@@ -258,6 +267,27 @@ func plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// statusClass colours an HTTP status by its class ("st-0" for none).
+func statusClass(status int) string {
+	if status < 100 || status > 599 {
+		return "st-0"
+	}
+	return "st-" + strconv.Itoa(status/100)
+}
+
+// stateClass colours an async state.
+func stateClass(state string) string {
+	switch state {
+	case "succeeded":
+		return "ok"
+	case "dead", "failed":
+		return "bad"
+	case "queued", "running", "retrying":
+		return "pending"
+	}
+	return "off"
 }
 
 // copyData is a read-only value with a copy button.

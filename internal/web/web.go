@@ -116,6 +116,7 @@ func (d *Dashboard) table() []route {
 		d.accountRoutes(),
 		d.teamsRoutes(),
 		d.monitoringRoutes(),
+		d.requestRoutes(),
 	)
 }
 
@@ -137,6 +138,7 @@ type navItem struct {
 var nav = []navItem{
 	{"Proxies", "/proxies"},
 	{"Monitoring", "/monitoring"},
+	{"Requests", "/requests"},
 	{"Credentials", "/credentials"},
 	{"Targets", "/targets"},
 	{"Map", "/map"},
