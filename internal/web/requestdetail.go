@@ -41,8 +41,8 @@ type bodyView struct {
 // whole).
 type timing struct {
 	Total, Overhead, Upstream string
-	OverheadPct, UpstreamPct float64
-	Forwarded                bool
+	OverheadPct, UpstreamPct  float64
+	Forwarded                 bool
 }
 
 type requestDetailData struct {
