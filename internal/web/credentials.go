@@ -227,6 +227,8 @@ type credDetailData struct {
 	Secret string
 	Next   string
 	Form   *form
+	// Policy is the credential's rules and filters.
+	Policy policyLists
 }
 
 // setting is one readable configuration value.
@@ -281,6 +283,13 @@ func (d *Dashboard) renderCredential(w http.ResponseWriter, r *http.Request, sta
 	}
 	data := credDetailData{Cred: c, RegionName: d.regionName(c.Region), Type: t, Config: configSettings(c.Config), UsedBy: usedBy(proxies, c.ID),
 		Secret: d.takeOnce(w, r, c.ID), Next: localPath(r.URL.Query().Get("next"), ""), Form: f}
+	o := owner{Kind: ownerKinds[1], ID: c.ID, Name: c.Name, Scope: "proxyCredential", Page: "/credentials/" + c.ID + "#rules", Default: orAllow(c.DefaultRuleEffect)}
+	if c.Type == store.CredentialTarget {
+		o.Scope = "targetCredential"
+	}
+	if data.Policy, err = d.policyLists(r, o); err != nil {
+		return err
+	}
 	return d.render(w, r, status, "credential", page{Title: c.Name, Section: "/credentials", Data: data})
 }
 

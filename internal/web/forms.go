@@ -47,7 +47,7 @@ func (f *form) HasErrors() bool { return len(f.Errors) > 0 || len(f.General) > 0
 func (f *form) addError(field, msg string, inputs []string) {
 	best := ""
 	for _, in := range inputs {
-		if (field == in || strings.HasPrefix(field, in+".")) && len(in) > len(best) {
+		if (field == in || strings.HasPrefix(field, in+".") || strings.HasPrefix(field, in+"[")) && len(in) > len(best) {
 			best = in
 		}
 	}
@@ -67,6 +67,12 @@ func (f *form) addError(field, msg string, inputs []string) {
 func fieldMessage(field, input, msg string) string {
 	if rest := strings.TrimPrefix(field, input+"."); rest != field {
 		return rest + ": " + msg
+	}
+	if rest, ok := strings.CutPrefix(field, input+"["); ok {
+		// filterPaths[1] is the second line of a one-per-line textarea
+		if i, err := strconv.Atoi(strings.TrimSuffix(rest, "]")); err == nil {
+			return fmt.Sprintf("Line %d: %s", i+1, msg)
+		}
 	}
 	if msg == "" {
 		return msg
@@ -255,7 +261,7 @@ func newChoice(f *form, name, label string, opts []option, empty string, more ..
 }
 
 func idSafe(s string) string {
-	return strings.NewReplacer(".", "-", " ", "-").Replace(s)
+	return strings.NewReplacer(".", "-", " ", "-", "[", "-", "]", "").Replace(s)
 }
 
 // readForm parses a posted form (at most maxForm bytes).
@@ -295,3 +301,6 @@ func ptrNum(p *int) string {
 }
 
 func joinLines(s []string) string { return strings.Join(s, "\n") }
+
+// Has reports whether a multi-valued field (checkboxes) holds v.
+func (f *form) Has(name, v string) bool { return contains(f.Values[name], v) }

@@ -165,6 +165,12 @@ var notices = map[string]string{
 	"password-changed":   "Password changed. Every other browser was signed out.",
 	"request-replayed":   "Request queued again: keyway delivers it with a fresh retry budget.",
 	"request-cancelled":  "Request cancelled: no further attempt will be made.",
+	"rule-created":       "Rule created. It applies to requests from now on.",
+	"rule-updated":       "Rule saved.",
+	"rule-deleted":       "Rule deleted.",
+	"filter-created":     "Filter created. It applies to answers from now on.",
+	"filter-updated":     "Filter saved.",
+	"filter-deleted":     "Filter deleted.",
 }
 
 // errPanic marks an error already logged by the panic handler.

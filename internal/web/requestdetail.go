@@ -148,9 +148,9 @@ func (d *Dashboard) fillDetail(r *http.Request, data *requestDetailData) {
 func ruleOwnerLink(rv service.RuleView) string {
 	switch rv.Owner.Kind {
 	case store.OwnerCredential:
-		return "/credentials/" + rv.Owner.ID + "/rules#" + rv.ID
+		return "/credentials/" + rv.Owner.ID + "#" + rv.ID
 	case store.OwnerTarget:
-		return "/targets/" + rv.Owner.ID + "/rules#" + rv.ID
+		return "/targets/" + rv.Owner.ID + "#" + rv.ID
 	}
 	return "/proxies/" + rv.Owner.ID + "/rules#" + rv.ID
 }

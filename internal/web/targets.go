@@ -164,6 +164,8 @@ type targetDetailData struct {
 	Creds      []option
 	Result     *service.TestResult
 	UsedBy     []service.ProxyView
+	// Policy is the target's rules and filters.
+	Policy policyLists
 }
 
 func (d *Dashboard) targetDetail(w http.ResponseWriter, r *http.Request) error {
@@ -190,6 +192,10 @@ func (d *Dashboard) renderTarget(w http.ResponseWriter, r *http.Request, status 
 			test.Values.Set("credentialId", p.TargetCredentialID)
 			break
 		}
+	}
+	o := owner{Kind: ownerKinds[2], ID: t.ID, Name: t.Name, Scope: "target", Page: "/targets/" + t.ID + "#rules", Default: orAllow(t.DefaultRuleEffect)}
+	if data.Policy, err = d.policyLists(r, o); err != nil {
+		return err
 	}
 	return d.render(w, r, status, "target", page{Title: t.Name, Section: "/targets", Data: data})
 }

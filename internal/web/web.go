@@ -117,6 +117,7 @@ func (d *Dashboard) table() []route {
 		d.teamsRoutes(),
 		d.monitoringRoutes(),
 		d.requestRoutes(),
+		d.policyRoutes(),
 	)
 }
 

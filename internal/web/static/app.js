@@ -98,6 +98,33 @@
     });
   });
 
+  // Repeatable rows (rule checks): "Add a row" copies the last row with
+  // the next index instead of reloading the page.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest("[data-add-row]");
+    if (!btn) return;
+    var list = $(".row-list", btn.closest("[data-rows]"));
+    var rows = $$("[data-row]", list);
+    if (!list || !rows.length) return;
+    e.preventDefault();
+    var last = rows[rows.length - 1], next = rows.length;
+    var row = last.cloneNode(true);
+    $$(".error", row).forEach(function (p) { p.remove(); });
+    $$(".field", row).forEach(function (f) { f.classList.remove("invalid"); });
+    $$("input, select, label", row).forEach(function (el) {
+      ["name", "id", "for"].forEach(function (a) {
+        var v = el.getAttribute(a);
+        if (v) el.setAttribute(a, v.replace(/\[\d+\]|-\d+-/, function (m) { return m[0] === "[" ? "[" + next + "]" : "-" + next + "-"; }));
+      });
+      if (el.tagName === "LABEL") el.classList.add("visually-hidden");
+      if (el.tagName === "INPUT") { el.value = ""; el.removeAttribute("aria-invalid"); el.removeAttribute("aria-describedby"); }
+      if (el.tagName === "SELECT") el.selectedIndex = 0;
+    });
+    list.appendChild(row);
+    var first = $("input", row);
+    if (first) first.focus();
+  });
+
   // Move focus to a form's error summary so screen readers announce it.
   var alertBox = $("[data-focus]");
   if (alertBox) alertBox.focus();
