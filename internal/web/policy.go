@@ -144,9 +144,9 @@ func (d *Dashboard) policyLists(r *http.Request, o owner) (policyLists, error) {
 
 // ruleFormData is the new and edit rule page.
 type ruleFormData struct {
-	Owner   owner
-	Form    *form
-	Rule    *service.RuleView
+	Owner    owner
+	Form     *form
+	Rule     *service.RuleView
 	Methods  []string
 	Presence []option
 	Rows     []rowGroup

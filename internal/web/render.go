@@ -171,6 +171,9 @@ var notices = map[string]string{
 	"filter-created":     "Filter created. It applies to answers from now on.",
 	"filter-updated":     "Filter saved.",
 	"filter-deleted":     "Filter deleted.",
+	"meter-created":      "Meter created. It counts from the next request.",
+	"meter-updated":      "Meter saved. Its counts stay.",
+	"meter-deleted":      "Meter deleted with its counts.",
 }
 
 // errPanic marks an error already logged by the panic handler.

@@ -118,6 +118,7 @@ func (d *Dashboard) table() []route {
 		d.monitoringRoutes(),
 		d.requestRoutes(),
 		d.policyRoutes(),
+		d.meterRoutes(),
 	)
 }
 
