@@ -35,6 +35,8 @@ type proxyFormData struct {
 	ProxyCredDlg, TargetCredDlg      credFormData
 	TargetDlg                        targetFormData
 	SingleRegion                     bool
+	// DefaultLimits describes the client's default rate limits.
+	DefaultLimits string
 }
 
 func (d *Dashboard) proxyForm(r *http.Request, f *form, px *service.ProxyView) (proxyFormData, error) {
@@ -44,6 +46,11 @@ func (d *Dashboard) proxyForm(r *http.Request, f *form, px *service.ProxyView) (
 	}
 	data := proxyFormData{Form: f, Create: px == nil, Proxy: px, Regions: d.regionOptions()}
 	data.SingleRegion = len(data.Regions) == 1
+	data.DefaultLimits = "This client has no default limits"
+	if c := current(r).client; c != nil && (c.Client.Config.RequestsPerMinute > 0 || c.Client.Config.RequestsPerDay > 0) {
+		data.DefaultLimits = "The client's defaults: " + limitText(c.Client.Config.RequestsPerMinute) + " per minute, " +
+			limitText(c.Client.Config.RequestsPerDay) + " per day"
+	}
 	if data.SingleRegion && f.Get("proxyRegion") == "" {
 		f.Values.Set("proxyRegion", data.Regions[0].Value)
 	}
@@ -76,6 +83,10 @@ func (d *Dashboard) proxyNew(w http.ResponseWriter, r *http.Request) error {
 	}
 	if _, ok := q["proxyName"]; !ok {
 		v.Set("proxyActive", "on") // a new proxy starts active
+		if c := current(r).client; c != nil { // the client's defaults, to keep or change
+			v.Set("proxyMaxRequestsPerMinute", numOrEmpty(c.Client.Config.RequestsPerMinute))
+			v.Set("proxyMaxRequestsPerDay", numOrEmpty(c.Client.Config.RequestsPerDay))
+		}
 	}
 	data, err := d.proxyForm(r, newForm("proxy", v), nil)
 	if err != nil {
@@ -138,8 +149,10 @@ func proxyParams(v url.Values, create bool) (service.ProxyParams, fieldErrs) {
 	if e := str(v, "proxyDefaultRuleEffect"); e.Value != "" {
 		p.DefaultRuleEffect = e
 	}
-	p.MaxRequestsPerMinute = optNumber(&fe, v, "proxyMaxRequestsPerMinute", create)
-	p.MaxRequestsPerDay = optNumber(&fe, v, "proxyMaxRequestsPerDay", create)
+	// The new proxy form starts with the client's default limits filled
+	// in, so an emptied limit means "no limit" on create too.
+	p.MaxRequestsPerMinute = optNumber(&fe, v, "proxyMaxRequestsPerMinute", false)
+	p.MaxRequestsPerDay = optNumber(&fe, v, "proxyMaxRequestsPerDay", false)
 	p.AsyncMaxRetries = optNumber(&fe, v, "proxyAsyncMaxRetries", create)
 	p.AsyncRetryWindowSeconds = optNumber(&fe, v, "proxyAsyncRetryWindowSeconds", create)
 	p.AsyncAttemptTimeoutSeconds = optNumber(&fe, v, "proxyAsyncAttemptTimeoutSeconds", create)
@@ -293,4 +306,12 @@ func (d *Dashboard) proxyDelete(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return redirect(w, r, "/proxies?done=proxy-deleted")
+}
+
+// limitText is a limit for people: a number, or "no limit".
+func limitText(n int64) string {
+	if n <= 0 {
+		return "no limit"
+	}
+	return groupDigits(n)
 }

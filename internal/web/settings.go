@@ -26,6 +26,9 @@ type settingsData struct {
 	InstanceAdmin bool
 	Rename        *form
 	NewClient     *form
+	// Manage holds the configuration and webhook forms of owners and
+	// admins (nil for users).
+	Manage *manageData
 }
 
 func (d *Dashboard) settings(w http.ResponseWriter, r *http.Request) error {
@@ -38,8 +41,26 @@ func (d *Dashboard) settings(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Dashboard) renderSettings(w http.ResponseWriter, r *http.Request, status int, rename, newClient *form) error {
+	return d.renderSettingsFull(w, r, status, rename, newClient, nil, nil)
+}
+
+// renderSettingsWith shows the settings page with a failed configuration
+// or webhook form.
+func (d *Dashboard) renderSettingsWith(w http.ResponseWriter, r *http.Request, status int, config, hook *form) error {
+	rename := newForm("rename", nil)
+	if st := current(r); st.client != nil {
+		rename.Values.Set("clientName", st.client.Client.Name)
+	}
+	return d.renderSettingsFull(w, r, status, rename, newForm("client", nil), config, hook)
+}
+
+func (d *Dashboard) renderSettingsFull(w http.ResponseWriter, r *http.Request, status int, rename, newClient, config, hook *form) error {
 	st := current(r)
 	data := settingsData{Me: st.actor.User.ID, InstanceAdmin: st.actor.User.InstanceAdmin, Rename: rename, NewClient: newClient}
+	var err error
+	if data.Manage, err = d.manageData(r, config, hook); err != nil {
+		return err
+	}
 	if st.client != nil {
 		data.Owner = slices.Contains(st.client.Roles, service.RoleOwner)
 	} else if !data.InstanceAdmin {

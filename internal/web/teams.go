@@ -10,7 +10,7 @@ import (
 // teamsRoutes are the pages of clients, members, invites, the audit log
 // and the invite links.
 func (d *Dashboard) teamsRoutes() []route {
-	return concat(d.memberRoutes(), d.auditRoutes(), d.settingsRoutes(), d.joinRoutes(), d.passwordRoutes())
+	return concat(d.memberRoutes(), d.auditRoutes(), d.settingsRoutes(), d.joinRoutes(), d.passwordRoutes(), d.clientConfigRoutes())
 }
 
 // manageOnly are navigation entries only owners and admins see (the pages
