@@ -82,7 +82,7 @@ func (d *Dashboard) proxyNew(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if _, ok := q["proxyName"]; !ok {
-		v.Set("proxyActive", "on") // a new proxy starts active
+		v.Set("proxyActive", "on")            // a new proxy starts active
 		if c := current(r).client; c != nil { // the client's defaults, to keep or change
 			v.Set("proxyMaxRequestsPerMinute", numOrEmpty(c.Client.Config.RequestsPerMinute))
 			v.Set("proxyMaxRequestsPerDay", numOrEmpty(c.Client.Config.RequestsPerDay))
