@@ -109,6 +109,8 @@ type page struct {
 	CSRF    string
 	// Notice is a one-line confirmation shown at the top ("Proxy created").
 	Notice string
+	// Unread is the notification bell's count ("" for none).
+	Unread string
 	Data   any
 }
 
@@ -121,6 +123,10 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, n
 	p.Nav = visibleNav(current(r))
 	if st := current(r); st != nil {
 		p.User, p.Clients, p.Client, p.CSRF = st.me.User.Name, st.me.Clients, st.client, st.csrf
+		// A count that cannot be read leaves the bell without a number.
+		if u, err := d.svc.NotificationUnread(r.Context(), st.actor, clientID(r)); err == nil {
+			p.Unread = unreadBadge(u.Total())
+		}
 	}
 	if p.Notice == "" {
 		p.Notice = notices[r.URL.Query().Get("done")]
@@ -178,6 +184,7 @@ var notices = map[string]string{
 	"webhook-saved":       "Webhook saved. New notifications are sent to it.",
 	"webhook-rotated":     "Signing secret replaced: update the receiver to verify with the new one.",
 	"webhook-deleted":     "Webhook removed.",
+	"notifications-read":  "Marked as read.",
 }
 
 // errPanic marks an error already logged by the panic handler.

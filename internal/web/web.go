@@ -119,6 +119,7 @@ func (d *Dashboard) table() []route {
 		d.requestRoutes(),
 		d.policyRoutes(),
 		d.meterRoutes(),
+		d.notificationRoutes(),
 	)
 }
 
