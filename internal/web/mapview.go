@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/keyway-dev/keyway/internal/service"
 	"github.com/keyway-dev/keyway/internal/store"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 func (d *Dashboard) mapRoutes() []route {
@@ -29,6 +31,13 @@ type mapRegion struct {
 	Targets        []store.Target
 	LabelLeft      bool
 	LabelX, LabelY float64
+	// Hour and Day are the requests to the region's proxies in the last
+	// hour and 24 hours (from telemetry).
+	Hour, Day int64
+	// Errors is the share of 5xx answers in the last 24 hours.
+	Errors string
+	// Busy rings the marker when the region had traffic in the last hour.
+	Busy bool
 }
 
 // mapLine joins the region of some targets to the region their host is in.
@@ -46,6 +55,8 @@ type mapData struct {
 	Unplaced []mapRegion
 	Lines    []mapLine
 	Total    int
+	// Hour and Day are the client's requests in the last hour and 24 hours.
+	Hour, Day int64
 }
 
 func (d *Dashboard) mapPage(w http.ResponseWriter, r *http.Request) error {
@@ -60,8 +71,44 @@ func (d *Dashboard) mapPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := buildMap(d.svc.Regions(), proxies, ts)
+	hour, day, err := d.regionTraffic(r)
+	if err != nil {
+		return err
+	}
+	data := buildMap(d.svc.Regions(), proxies, ts, trafficByRegion(proxies, hour, day))
 	return d.render(w, r, http.StatusOK, "map", page{Title: "Map", Section: "/map", Data: data})
+}
+
+// regionTraffic reads every proxy's totals of the last hour (by minute)
+// and the last 24 hours (by hour).
+func (d *Dashboard) regionTraffic(r *http.Request) (hour, day map[string]telemetry.Point, err error) {
+	now := d.now()
+	actor, cid := current(r).actor, clientID(r)
+	hour, err = d.svc.ProxyTraffic(r.Context(), actor, cid, service.TelemetryQuery{
+		From: now.Add(-time.Hour).Format(time.RFC3339), Interval: store.IntervalMinute})
+	if err != nil {
+		return nil, nil, err
+	}
+	day, err = d.svc.ProxyTraffic(r.Context(), actor, cid, service.TelemetryQuery{
+		From: now.Add(-24 * time.Hour).Format(time.RFC3339), Interval: store.IntervalHour})
+	return hour, day, err
+}
+
+// regionLoad is a region's traffic.
+type regionLoad struct {
+	hour, day, day5xx int64
+}
+
+func trafficByRegion(proxies []service.ProxyView, hour, day map[string]telemetry.Point) map[string]regionLoad {
+	out := map[string]regionLoad{}
+	for _, p := range proxies {
+		l := out[p.Region]
+		l.hour += hour[p.ID].Requests
+		l.day += day[p.ID].Requests
+		l.day5xx += day[p.ID].Status5xx
+		out[p.Region] = l
+	}
+	return out
 }
 
 // buildMap places the regions and draws a line for every target whose
@@ -70,7 +117,7 @@ func (d *Dashboard) mapPage(w http.ResponseWriter, r *http.Request) error {
 // beside one); any other host's location is unknown, so it is listed
 // under its region but not drawn. A region at exactly 0°, 0° (the default
 // "local" region has no coordinates) is listed, not placed.
-func buildMap(regions []service.Region, proxies []service.ProxyView, targets []store.Target) mapData {
+func buildMap(regions []service.Region, proxies []service.ProxyView, targets []store.Target, load map[string]regionLoad) mapData {
 	x, y, w, h := viewBox()
 	data := mapData{ViewBox: viewBoxAttr(), VX: x, VY: y, VW: w, VH: h, Total: len(proxies)}
 	byID := map[string]*mapRegion{}
@@ -117,7 +164,14 @@ func buildMap(regions []service.Region, proxies []service.ProxyView, targets []s
 		lines[key].Targets = append(lines[key].Targets, t.Name)
 	}
 	for _, mr := range all {
-		mr.R = 6 + 3*math.Sqrt(float64(mr.Proxies))
+		l := load[mr.ID]
+		mr.Hour, mr.Day, mr.Busy = l.hour, l.day, l.hour > 0
+		data.Hour, data.Day = data.Hour+l.hour, data.Day+l.day
+		if l.day > 0 {
+			mr.Errors = shareOf(l.day5xx, l.day)
+		}
+		// The halo grows with the proxies and, more, with the last day's traffic.
+		mr.R = 6 + 3*math.Sqrt(float64(mr.Proxies)) + 2.2*math.Log10(1+float64(l.day))
 		mr.LabelLeft = mr.X > x+w-160
 		mr.LabelX, mr.LabelY = mr.X+mr.R+6, mr.Y+4
 		if mr.LabelLeft {

@@ -79,3 +79,20 @@ func TestMonitoringPages(t *testing.T) {
 		t.Fatalf("logged-out visit went to %s", p.location())
 	}
 }
+
+func TestMapShowsRecentTraffic(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false)
+	f := e.makeProxy(e.admin, "default", "billing")
+	u := e.signIn()
+	p := u.get("/map")
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "Requests, last hour", "Requests, 1 h")
+	e.seedTraffic(f.proxy.ID)
+	p = u.get("/map")
+	wantBody(t, p, `<strong class="kpi-value">90</strong>`, `<td class="num">90</td>`, "6.7% 5xx")
+	// Another client's traffic never counts (the map sums this client's proxies).
+	other := e.otherClient()
+	e.seedTraffic(other.proxy.ID)
+	wantBody(t, u.get("/map"), `<strong class="kpi-value">90</strong>`)
+}
