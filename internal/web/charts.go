@@ -67,6 +67,9 @@ type chartSpec struct {
 	Log bool
 	// Empty is the sentence shown instead of a chart without data.
 	Empty string
+	// Width and Height override the default viewBox (a chart as wide as
+	// the page needs a wider box, or its text grows with it).
+	Width, Height float64
 }
 
 // chart is a chart ready for the template.
@@ -132,9 +135,13 @@ type legendItem struct {
 
 // buildChart computes a chart's geometry from its series.
 func buildChart(s chartSpec) chart {
-	c := chart{ID: s.ID, Title: s.Title, Kind: s.Kind, W: chartW, H: chartH,
-		PX: plotLeft, PY: plotTop, PW: chartW - plotLeft - plotRight, PH: chartH - plotTop - plotBelow}
-	c.X2, c.YLabelX, c.XLabelY, c.Bottom = c.PX+c.PW, c.PX-7, chartH-6, c.PY+c.PH
+	w, h := chartW, chartH
+	if s.Width > 0 && s.Height > 0 {
+		w, h = s.Width, s.Height
+	}
+	c := chart{ID: s.ID, Title: s.Title, Kind: s.Kind, W: w, H: h,
+		PX: plotLeft, PY: plotTop, PW: w - plotLeft - plotRight, PH: h - plotTop - plotBelow}
+	c.X2, c.YLabelX, c.XLabelY, c.Bottom = c.PX+c.PW, c.PX-7, h-6, c.PY+c.PH
 	for _, sr := range s.Series {
 		c.Legend = append(c.Legend, legendItem{Name: sr.Name, Class: sr.Class, Total: sr.Total, Dashed: sr.Dashed})
 	}

@@ -179,6 +179,17 @@ func kpis(t telemetry.Point) []kpi {
 
 // telemetryCharts are the four charts of a monitoring page.
 func telemetryCharts(rep telemetry.Report, empty string) []chart {
+	specs := telemetrySpecs(rep, empty)
+	out := make([]chart, len(specs))
+	for i, s := range specs {
+		out[i] = buildChart(s)
+	}
+	return out
+}
+
+// telemetrySpecs describe the four charts of a report: requests by status
+// class, error rates, response times, overhead against upstream.
+func telemetrySpecs(rep telemetry.Report, empty string) []chartSpec {
 	n := len(rep.Series)
 	times := make([]time.Time, n)
 	get := func(f func(telemetry.Point) float64) []float64 {
@@ -239,17 +250,14 @@ func telemetryCharts(rep telemetry.Report, empty string) []chart {
 			{Name: "Upstream p99", Class: "s-upstream", Dashed: true, Values: lat(func(p telemetry.Point) *float64 { return p.UpstreamP99Ms }), Total: msOrDash(t.UpstreamP99Ms)},
 		}},
 	}
-	out := make([]chart, len(specs))
-	for i, s := range specs {
-		s.Interval, s.Times = rep.Interval, times
+	for i := range specs {
+		specs[i].Interval, specs[i].Times = rep.Interval, times
+		specs[i].Empty = empty
 		if t.Requests > 0 {
-			s.Empty = "No answers in this range had this measure." // e.g. upstream times when nothing was forwarded
-		} else {
-			s.Empty = empty
+			specs[i].Empty = "No answers in this range had this measure." // e.g. upstream times when nothing was forwarded
 		}
-		out[i] = buildChart(s)
 	}
-	return out
+	return specs
 }
 
 // shareOf is part/whole as a percentage ("—" when whole is 0).

@@ -190,25 +190,73 @@ func (d *Dashboard) proxyCreate(w http.ResponseWriter, r *http.Request) error {
 
 // proxyDetailData is the proxy page.
 type proxyDetailData struct {
+	Head       *proxyHead
 	Proxy      service.ProxyView
 	RegionName string
 	ProxyCred  *store.Credential
 	TargetCred *store.Credential
 	Target     *store.Target
+	// The last 24 hours: figures, the requests chart and the latest requests.
+	KPIs   []kpi
+	Volume chart
+	Recent []store.RequestLog
+	// Rules, Filters and Meters count what the proxy itself has.
+	Rules, Filters, Meters int
 }
 
 func (d *Dashboard) proxyDetail(w http.ResponseWriter, r *http.Request) error {
-	px, err := d.svc.ProxyGet(r.Context(), current(r).actor, clientID(r), r.PathValue("proxyId"))
+	head, err := d.proxyHead(r, "overview")
 	if err != nil {
 		return err
 	}
+	px := head.Proxy
 	ps, err := d.loadParts(r)
 	if err != nil {
 		return err
 	}
-	data := proxyDetailData{Proxy: px, RegionName: d.regionName(px.Region), ProxyCred: ps.cred(px.ProxyCredentialID),
+	data := proxyDetailData{Head: head, Proxy: px, RegionName: d.regionName(px.Region), ProxyCred: ps.cred(px.ProxyCredentialID),
 		TargetCred: ps.cred(px.TargetCredentialID), Target: ps.target(px.TargetID)}
+	if err := d.proxySummary(r, &data); err != nil {
+		return err
+	}
 	return d.render(w, r, http.StatusOK, "proxy", page{Title: px.Name, Section: "/proxies", Data: data})
+}
+
+// proxySummary adds the last day's traffic, the latest requests and the
+// policy counts to the proxy page.
+func (d *Dashboard) proxySummary(r *http.Request, data *proxyDetailData) error {
+	ctx, actor, cid, id := r.Context(), current(r).actor, clientID(r), data.Proxy.ID
+	rep, err := d.svc.ProxyTelemetry(ctx, actor, cid, id, pickRange("24h").query(d.now()))
+	if err != nil {
+		return err
+	}
+	t := rep.Totals
+	data.KPIs = []kpi{{Label: "Requests, 24 h", Value: groupDigits(t.Requests)},
+		{Label: "Errors", Value: shareOf(t.Status4xx+t.Status5xx, t.Requests), Sub: groupDigits(t.Status5xx) + " 5xx"},
+		{Label: "p95 response time", Value: msOrDash(t.P95Ms), Sub: "overhead p50 " + msOrDash(t.OverheadP50Ms)}}
+	volume := telemetrySpecs(rep, "No requests in the last 24 hours. Call the base URL above with the proxy credential; requests appear here within seconds.")[0]
+	volume.ID, volume.Title, volume.Width, volume.Height = "chart-overview", "Requests per hour", 960, 190
+	data.Volume = buildChart(volume)
+	pg, err := d.svc.RequestList(ctx, actor, cid, id, service.RequestListQuery{Limit: "5"})
+	if err != nil {
+		return err
+	}
+	data.Recent = pg.Requests
+	ref := service.OwnerRef{Kind: store.OwnerProxy, ID: id}
+	rs, err := d.svc.RuleList(ctx, actor, cid, ref)
+	if err != nil {
+		return err
+	}
+	fs, err := d.svc.FilterList(ctx, actor, cid, ref)
+	if err != nil {
+		return err
+	}
+	ms, err := d.svc.MeterList(ctx, actor, cid, id)
+	if err != nil {
+		return err
+	}
+	data.Rules, data.Filters, data.Meters = len(rs), len(fs), len(ms)
+	return nil
 }
 
 func (d *Dashboard) proxyEdit(w http.ResponseWriter, r *http.Request) error {
