@@ -36,6 +36,9 @@ type browser struct {
 	t    *testing.T
 	ctx  context.Context
 	base string
+	// node is the keyway the browser talks to, when a test needs to send
+	// data-plane traffic between pages.
+	node *node
 	// shots is where screenshots go: docs/screenshots under
 	// `make screenshots`, else a temp dir (they are still taken, so the
 	// code that takes them is tested).

@@ -158,7 +158,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if !landLoaded {
 		t.Fatal("the map's land outline did not load")
 	}
-	b.shot("map")
+	// The map's screenshot, with recent traffic, is TestMonitoringInBrowser's.
 
 	// On a phone the pages fit the width (wide tables scroll inside their card).
 	b.run("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))

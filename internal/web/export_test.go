@@ -29,3 +29,13 @@ func (d *Dashboard) UnsafeRoutes() map[string]bool {
 	}
 	return out
 }
+
+// RoutePaths lists the path of every dashboard route.
+func (d *Dashboard) RoutePaths() []string {
+	var out []string
+	for _, rt := range d.table() {
+		_, path, _ := strings.Cut(rt.pattern, " ")
+		out = append(out, path)
+	}
+	return out
+}

@@ -38,6 +38,8 @@ type mapRegion struct {
 	Errors string
 	// Busy rings the marker when the region had traffic in the last hour.
 	Busy bool
+	// Label and Traffic are the marker's text.
+	Label, Traffic string
 }
 
 // mapLine joins the region of some targets to the region their host is in.
@@ -172,7 +174,13 @@ func buildMap(regions []service.Region, proxies []service.ProxyView, targets []s
 		}
 		// The halo grows with the proxies and, more, with the last day's traffic.
 		mr.R = 6 + 3*math.Sqrt(float64(mr.Proxies)) + 2.2*math.Log10(1+float64(l.day))
-		mr.LabelLeft = mr.X > x+w-160
+		// A label that would run off the right edge goes to the left of
+		// its marker (about 7.5 units per character at the label's size).
+		mr.Label = fmt.Sprintf("%s · %d", mr.Name, mr.Proxies)
+		if l.day > 0 {
+			mr.Traffic = " · " + compactCount(float64(l.day)) + " req/24 h"
+		}
+		mr.LabelLeft = mr.X+mr.R+6+7.5*float64(len([]rune(mr.Label+mr.Traffic))) > x+w
 		mr.LabelX, mr.LabelY = mr.X+mr.R+6, mr.Y+4
 		if mr.LabelLeft {
 			mr.LabelX = mr.X - mr.R - 6

@@ -10,9 +10,9 @@ import (
 
 func (d *Dashboard) notificationRoutes() []route {
 	return []route{
-		{pattern: "GET /notifications", handler: d.notificationList},
-		{pattern: "GET /notifications/{scope}/{notificationId}", handler: d.notificationShow},
-		{pattern: "POST /notifications/read", handler: d.notificationsReadAll},
+		{pattern: "GET /inbox", handler: d.notificationList},
+		{pattern: "GET /inbox/{scope}/{notificationId}", handler: d.notificationShow},
+		{pattern: "POST /inbox/read", handler: d.notificationsReadAll},
 	}
 }
 
@@ -87,7 +87,7 @@ func (d *Dashboard) notificationList(w http.ResponseWriter, r *http.Request) err
 		if !contains(scopes, s.Scope) {
 			continue
 		}
-		tab := notificationTab{Scope: s.Scope, Label: s.Label, Link: "/notifications?scope=" + s.Scope, Current: s.Scope == scope,
+		tab := notificationTab{Scope: s.Scope, Label: s.Label, Link: "/inbox?scope=" + s.Scope, Current: s.Scope == scope,
 			Unread: map[string]int{store.NotifyClient: counts.Client, store.NotifyUser: counts.User, store.NotifySystem: counts.System}[s.Scope]}
 		if tab.Current {
 			data.ScopeLabel = s.Label
@@ -104,17 +104,17 @@ func (d *Dashboard) notificationList(w http.ResponseWriter, r *http.Request) err
 	}
 	data.Items = pg.Notifications
 	base := url.Values{"scope": {scope}}
-	data.AllLink = "/notifications?" + base.Encode()
+	data.AllLink = "/inbox?" + base.Encode()
 	base.Set("unread", "true")
-	data.UnreadLink = "/notifications?" + base.Encode()
+	data.UnreadLink = "/inbox?" + base.Encode()
 	if pg.NextCursor != "" {
 		next := url.Values{"scope": {scope}, "cursor": {pg.NextCursor}}
 		if data.UnreadOnly {
 			next.Set("unread", "true")
 		}
-		data.Older = "/notifications?" + next.Encode()
+		data.Older = "/inbox?" + next.Encode()
 	}
-	return d.render(w, r, http.StatusOK, "notifications", page{Title: "Notifications", Section: "/notifications", Data: data})
+	return d.render(w, r, http.StatusOK, "notifications", page{Title: "Notifications", Section: "/inbox", Data: data})
 }
 
 // notificationData is one notification, read.
@@ -138,7 +138,7 @@ func (d *Dashboard) notificationShow(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	data := notificationData{N: n, Scope: scope, Data: sortedKV(n.Data), Links: notificationLinks(n)}
-	return d.render(w, r, http.StatusOK, "notification", page{Title: n.Title, Section: "/notifications", Data: data})
+	return d.render(w, r, http.StatusOK, "notification", page{Title: n.Title, Section: "/inbox", Data: data})
 }
 
 // notificationLinks are the dashboard pages of what a notification is
@@ -178,7 +178,7 @@ func (d *Dashboard) notificationsReadAll(w http.ResponseWriter, r *http.Request)
 			return err
 		}
 	}
-	return redirect(w, r, "/notifications?scope="+scope+"&done=notifications-read")
+	return redirect(w, r, "/inbox?scope="+scope+"&done=notifications-read")
 }
 
 // unreadBadge is the bell's count: "" for none, "99+" above the cap.

@@ -23,7 +23,7 @@ func TestNotifications(t *testing.T) {
 	f := e.makeProxy(e.admin, "default", "billing")
 	u := e.signIn()
 
-	p := u.get("/notifications")
+	p := u.get("/inbox")
 	wantStatus(t, p, http.StatusOK)
 	wantBody(t, p, "No notifications yet", `aria-label="Notifications"`, "System") // the bootstrap admin is an instance administrator
 	wantNotBody(t, p, "bell-count")
@@ -39,35 +39,35 @@ func TestNotifications(t *testing.T) {
 	// The bell counts the client's and the user's unread ones on every page.
 	p = u.get("/proxies")
 	wantBody(t, p, `aria-label="Notifications, 3 unread"`, `class="bell-count" aria-hidden="true">3<`)
-	p = u.get("/notifications")
+	p = u.get("/inbox")
 	wantBody(t, p, `id="notification-list"`, "Async request dead", "Rate limit reached", `Client <span class="count-pill unread">2</span>`,
 		`You <span class="count-pill unread">1</span>`, "async-request-dead")
 	wantNotBody(t, p, "Someone else")
 
 	// Reading one marks it read and links to what it is about.
-	p = u.get("/notifications/client/ntf_dead")
+	p = u.get("/inbox/client/ntf_dead")
 	wantStatus(t, p, http.StatusOK)
 	wantBody(t, p, "Async request dead", `href="/proxies/`+f.proxy.ID+`/requests/req_123"`, "Open the proxy", "requestId", "read ")
 	wantBody(t, u.get("/proxies"), `aria-label="Notifications, 2 unread"`)
-	p = u.get("/notifications?scope=client&unread=true")
+	p = u.get("/inbox?scope=client&unread=true")
 	wantBody(t, p, "Rate limit reached")
 	wantNotBody(t, p, "Async request dead")
-	wantBody(t, u.get("/notifications/user/ntf_me"), `href="/credentials/`+f.targetCred.ID+`"`)
+	wantBody(t, u.get("/inbox/user/ntf_me"), `href="/credentials/`+f.targetCred.ID+`"`)
 
 	// Mark all read needs the CSRF token.
-	wantStatus(t, u.post("/notifications/read", url.Values{"scope": {"client"}, "csrf": {"forged"}}), http.StatusForbidden)
-	wantStatus(t, u.post("/notifications/read", url.Values{"scope": {"client"}}), http.StatusSeeOther)
+	wantStatus(t, u.post("/inbox/read", url.Values{"scope": {"client"}, "csrf": {"forged"}}), http.StatusForbidden)
+	wantStatus(t, u.post("/inbox/read", url.Values{"scope": {"client"}}), http.StatusSeeOther)
 	wantNotBody(t, u.get("/proxies"), "bell-count")
 
 	// Another client's notification is not found; a user sees no system tab.
-	wantStatus(t, u.get("/notifications/client/ntf_foreign"), http.StatusNotFound)
+	wantStatus(t, u.get("/inbox/client/ntf_foreign"), http.StatusNotFound)
 	bob, _ := e.member("bob", "default", "user")
-	p = bob.get("/notifications")
+	p = bob.get("/inbox")
 	wantStatus(t, p, http.StatusOK)
 	wantNotBody(t, p, ">System<")
-	wantStatus(t, bob.get("/notifications?scope=system"), http.StatusNotFound)
-	wantStatus(t, bob.get("/notifications/user/ntf_me"), http.StatusNotFound)
-	if p := e.browser().get("/notifications"); p.status != http.StatusSeeOther {
+	wantStatus(t, bob.get("/inbox?scope=system"), http.StatusNotFound)
+	wantStatus(t, bob.get("/inbox/user/ntf_me"), http.StatusNotFound)
+	if p := e.browser().get("/inbox"); p.status != http.StatusSeeOther {
 		t.Fatalf("logged out: %d", p.status)
 	}
 }

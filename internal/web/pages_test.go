@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyway-dev/keyway/internal/api"
 	"github.com/keyway-dev/keyway/internal/service"
 )
 
@@ -154,5 +155,19 @@ func TestUnknownPageIsAnHTMLNotFound(t *testing.T) {
 	var body map[string]any
 	if err := json.Unmarshal([]byte(p.body), &body); err != nil || body["errors"] == nil {
 		t.Fatalf("JSON error body %s: %v", p.body, err)
+	}
+}
+
+// The admin listener gives the Core API its prefixes (api.Prefixes):
+// a dashboard page under one of them would never be reached.
+func TestRoutesStayOutOfTheAPIsPaths(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false)
+	for _, path := range e.dash.RoutePaths() {
+		for _, prefix := range api.Prefixes() {
+			if strings.HasPrefix(path+"/", prefix) || strings.HasPrefix(path, prefix) {
+				t.Errorf("dashboard route %s is under the API's %s", path, prefix)
+			}
+		}
 	}
 }

@@ -122,6 +122,12 @@ func (d *Dashboard) fillDetail(r *http.Request, data *requestDetailData) {
 			data.Headers = multiKV(a.Headers)
 			data.Params = queryKV(a.Query)
 		}
+		// The log entry records the accept (202); what matters now is the
+		// delivery: its final status and why it ended as it did.
+		data.Status, data.Code, data.Message = 0, "", a.LastError
+		if a.Response != nil {
+			data.Status = a.Response.Status
+		}
 		data.CanReplay = a.State == store.AsyncDead || a.State == store.AsyncFailed
 		data.CanCancel = a.State == store.AsyncQueued || a.State == store.AsyncRetrying
 		if a.Response != nil {
