@@ -43,7 +43,7 @@ pg-dump: ## Write the PostgreSQL upgrade-test dump of the head migration (before
 .PHONY: screenshots
 screenshots: ## Save PNGs of the dashboard's main pages in docs/screenshots (needs Chromium)
 	mkdir -p docs/screenshots
-	KEYWAY_E2E_DATABASE=sqlite KEYWAY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^(TestDashboardInBrowser|TestTeamsInBrowser)$$' ./e2e/
+	KEYWAY_E2E_DATABASE=sqlite KEYWAY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^(TestDashboardInBrowser|TestTeamsInBrowser|TestMonitoringInBrowser)$$' ./e2e/
 	rm -f docs/screenshots/failure.png
 
 .PHONY: fuzz
