@@ -171,7 +171,7 @@ func listBounds(p store.RequestLogListParams) []any {
 		sql.Named("proxy_id", p.ProxyID), sql.Named("client_id", p.ClientID),
 		sql.Named("after", after), sql.Named("before", before),
 		sql.Named("status_min", int64(p.StatusMin)), sql.Named("status_max", int64(smax)),
-		sql.Named("method", p.Method), sql.Named("path", p.PathContains),
+		sql.Named("method", methodPrefix(p.Method)), sql.Named("path", pathNeedle(p.PathContains)),
 	}
 }
 
@@ -209,4 +209,22 @@ func scanRequestLog(sc scanner) (store.RequestLog, error) {
 	}
 	e.ProcessedAt, e.Status = fromMS(processed), int(status)
 	return e, store.DecodeLogEntry([]byte(entry), &e)
+}
+
+// methodPrefix is how an entry of that method begins ("" for any method).
+func methodPrefix(m string) string {
+	if m == "" {
+		return ""
+	}
+	return `{"method":` + store.EntryJSONString(m) + ","
+}
+
+// pathNeedle is a path substring as it appears in an entry's encoded path
+// ("" for any path).
+func pathNeedle(p string) string {
+	if p == "" {
+		return ""
+	}
+	q := store.EntryJSONString(p)
+	return q[1 : len(q)-1]
 }

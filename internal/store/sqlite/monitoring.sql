@@ -24,9 +24,13 @@ FROM request_log WHERE id = :id AND proxy_id = :proxy_id AND client_id = :client
 
 -- Absent bounds are passed as extreme values, so every condition is a
 -- plain range the (proxy_id, processed_at, id) index serves. Method and
--- path ('' = any) are read from the entry's JSON on the rows that index
--- range selects (the dashboard's search; no column of their own, so the
--- write-heavy insert stays as cheap as it was).
+-- path ('' = any) are matched on the rows that range selects, in the
+-- entry's text (no column of their own, so the write-heavy insert stays as
+-- cheap as it was): an entry always starts {"method":<m>,"path":"<p>",…
+-- (store.appendEntry), :method is that start up to the path and :path the
+-- needle encoded the same way (store.EntryJSONString). Inside an encoded
+-- string every quote is escaped, so the path ends at the first '","'.
+-- String functions, not json_extract: less than half the cost per row.
 -- name: RequestLogList
 SELECT id, proxy_id, client_id, kind, processed, processed_at, status, state, entry, NULL, NULL
 FROM request_log
@@ -34,8 +38,9 @@ WHERE proxy_id = :proxy_id AND client_id = :client_id
     AND processed_at > :after AND processed_at < :before
     AND (processed_at, id) < (:cursor_at, :cursor_id)
     AND status BETWEEN :status_min AND :status_max
-    AND (:method = '' OR json_extract(entry, '$.method') = :method)
-    AND (:path = '' OR instr(json_extract(entry, '$.path'), :path) > 0)
+    AND (:method = '' OR substr(entry, 1, length(:method)) = :method)
+    AND (:path = '' OR instr(substr(entry, instr(entry, '","path":"') + 10,
+        instr(substr(entry, instr(entry, '","path":"') + 10), '","') - 1), :path) > 0)
 ORDER BY processed_at DESC, id DESC
 LIMIT :limit;
 
@@ -45,8 +50,9 @@ SELECT count(*) FROM (
     WHERE proxy_id = :proxy_id AND client_id = :client_id
         AND processed_at > :after AND processed_at < :before
         AND status BETWEEN :status_min AND :status_max
-        AND (:method = '' OR json_extract(entry, '$.method') = :method)
-        AND (:path = '' OR instr(json_extract(entry, '$.path'), :path) > 0)
+        AND (:method = '' OR substr(entry, 1, length(:method)) = :method)
+        AND (:path = '' OR instr(substr(entry, instr(entry, '","path":"') + 10,
+            instr(substr(entry, instr(entry, '","path":"') + 10), '","') - 1), :path) > 0)
     LIMIT :max
 );
 
