@@ -33,7 +33,9 @@ func TestParseResponse(t *testing.T) {
 		check             func(*http.Response) bool
 	}{
 		{"length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\nx-a: 2\r\n\r\nhelloEXTRA", "GET", 200, "hello",
-			func(r *http.Response) bool { return r.ContentLength == 5 && slices.Equal(r.Header["X-A"], []string{"1", "2"}) && !r.Close }},
+			func(r *http.Response) bool {
+				return r.ContentLength == 5 && slices.Equal(r.Header["X-A"], []string{"1", "2"}) && !r.Close
+			}},
 		{"chunked with trailer", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\nContent-Length: 99\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nX-Sum: 5\r\n\r\n", "GET", 200, "abcde",
 			func(r *http.Response) bool {
 				return r.ContentLength == -1 && r.Header.Get("Content-Length") == "" && r.Trailer.Get("X-Sum") == "5" && slices.Equal(r.TransferEncoding, []string{"chunked"})
