@@ -59,6 +59,7 @@ type App struct {
 	notifier *notify.Dispatcher
 
 	proxySrv, adminSrv *http.Server
+	debugSrv           *http.Server
 	proxyLn, adminLn   net.Listener
 	serveErr           chan error
 	stopOnce           sync.Once
@@ -124,6 +125,9 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.watchChanges()
+	if err := a.startDebug(); err != nil {
+		return err
+	}
 	return a.listen()
 }
 
@@ -299,7 +303,7 @@ func (a *App) Stop() {
 		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 		defer cancel()
 		var wg sync.WaitGroup
-		for _, srv := range []*http.Server{a.proxySrv, a.adminSrv} {
+		for _, srv := range []*http.Server{a.proxySrv, a.adminSrv, a.debugSrv} {
 			if srv == nil {
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/keyway-dev/keyway/internal/app"
@@ -21,6 +22,7 @@ func serve(args []string, stderr io.Writer, lookupEnv func(string) (string, bool
 	}
 	logger := newLogger(cfg, stderr)
 	logger.Info("starting keyway", slog.String("version", Version), slog.Any("config", cfg))
+	tuneGC(lookupEnv, logger)
 	ctx, cancel := signalContext()
 	defer cancel()
 	return app.New(cfg, logger, stderr).Run(ctx)
@@ -95,4 +97,18 @@ func configCmd(args []string, stdout, stderr io.Writer, lookupEnv func(string) (
 	}
 	fmt.Fprintln(stdout, "# configuration is valid")
 	return nil
+}
+
+// defaultGCPercent trades memory for CPU: a proxy's live heap is small and
+// its garbage is mostly per-request, so collecting less often than Go's
+// default (100) saves several percent of CPU per request for a few tens of
+// megabytes. GOGC (and GOMEMLIMIT) in the environment still decide.
+const defaultGCPercent = 400
+
+func tuneGC(lookupEnv func(string) (string, bool), logger *slog.Logger) {
+	if _, set := lookupEnv("GOGC"); set {
+		return
+	}
+	debug.SetGCPercent(defaultGCPercent)
+	logger.Debug("garbage collector tuned", slog.Int("gcPercent", defaultGCPercent))
 }

@@ -92,6 +92,9 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// ShutdownTimeout bounds the graceful drain of in-flight work.
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+	// DebugAddr, when set, serves Go's pprof profiles on this address (keep
+	// it on loopback: profiles reveal internals); empty means off.
+	DebugAddr string `yaml:"debugAddr"`
 	// SMTP sends invite emails; off unless smtp.host is set.
 	SMTP SMTP `yaml:"smtp"`
 	// RequestLog configures the request log (docs/monitoring.md).

@@ -84,6 +84,8 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.Log.AccessLog }},
 	{key: "shutdownTimeout", env: "KEYWAY_SHUTDOWN_TIMEOUT",
 		field: func(c *Config) any { return &c.ShutdownTimeout }},
+	{key: "debugAddr", env: "KEYWAY_DEBUG_ADDR", flag: "debug-addr", usage: "serve Go pprof profiles on this `address` (loopback only); default off",
+		field: func(c *Config) any { return &c.DebugAddr }},
 	{key: "requestLog.enabled", env: "KEYWAY_REQUEST_LOG",
 		field: func(c *Config) any { return &c.RequestLog.Enabled }},
 	{key: "requestLog.retentionDays", env: "KEYWAY_REQUEST_LOG_RETENTION_DAYS",

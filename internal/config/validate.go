@@ -58,6 +58,14 @@ func (c *Config) problems() []string {
 	v := &validator{c: c}
 	v.check("dataDir", c.DataDir != "", "must not be empty")
 	v.addr("proxyAddr", c.ProxyAddr)
+	if c.DebugAddr != "" {
+		v.addr("debugAddr", c.DebugAddr)
+		if host, _, err := net.SplitHostPort(c.DebugAddr); err == nil {
+			if ip, perr := netip.ParseAddr(host); host != "localhost" && (perr != nil || !ip.IsLoopback()) {
+				v.add("debugAddr", "must be a loopback address such as 127.0.0.1:6060: profiles reveal internals")
+			}
+		}
+	}
 	v.addr("adminAddr", c.AdminAddr)
 	if c.ProxyAddr == c.AdminAddr && !strings.HasSuffix(c.ProxyAddr, ":0") {
 		v.add("adminAddr", "must differ from proxyAddr")

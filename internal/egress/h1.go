@@ -73,41 +73,19 @@ type h1Conn struct {
 	key       string
 	conn      net.Conn
 	raw       net.Conn // the TCP connection under TLS, for the liveness probe
-	lr        *limitReader
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	idleSince time.Time
 	broken    atomic.Bool // a deadline was forced by cancellation
 }
 
-// limitReader bounds the response header size; body reads are unlimited.
-type limitReader struct {
-	r         io.Reader
-	remaining int64 // < 0: unlimited
-}
-
 var errHeaderTooLarge = errors.New("egress: upstream response headers too large")
-
-func (l *limitReader) Read(p []byte) (int, error) {
-	if l.remaining < 0 {
-		return l.r.Read(p)
-	}
-	if l.remaining == 0 {
-		return 0, errHeaderTooLarge
-	}
-	if int64(len(p)) > l.remaining {
-		p = p[:l.remaining]
-	}
-	n, err := l.r.Read(p)
-	l.remaining -= int64(n)
-	return n, err
-}
 
 // RoundTrip sends one request and returns the response; the connection
 // goes back to the pool when the body has been read to the end.
 func (t *H1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-		closeBody(req)
+		closeReqBody(req)
 		return nil, fmt.Errorf("egress: unsupported scheme %q", req.URL.Scheme)
 	}
 	if isUpgrade(req) {
@@ -117,7 +95,7 @@ func (t *H1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
 		pc, reused, err := t.get(req.Context(), key, req)
 		if err != nil {
-			closeBody(req)
+			closeReqBody(req)
 			return nil, err
 		}
 		resp, sentBody, err := t.exchange(pc, req)
@@ -125,17 +103,18 @@ func (t *H1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		pc.conn.Close()
-		// a pooled connection the server closed while idle: send again when
-		// nothing of the body was consumed
-		if reused && attempt == 0 && !sentBody && req.Context().Err() == nil && isStale(err) {
+		// a pooled connection the server closed while idle: send again, but
+		// only a request that is safe to receive twice (the server may have
+		// acted on it before the connection broke)
+		if reused && attempt == 0 && !sentBody && req.Context().Err() == nil && isStale(err) && replayable(req) {
 			continue
 		}
-		closeBody(req)
+		closeReqBody(req)
 		return nil, err
 	}
 }
 
-func closeBody(req *http.Request) {
+func closeReqBody(req *http.Request) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
@@ -148,6 +127,16 @@ func isUpgrade(req *http.Request) bool {
 		}
 	}
 	return req.Header.Get("Upgrade") != ""
+}
+
+// replayable follows net/http: idempotent methods, or a request carrying
+// an idempotency key the target can deduplicate with.
+func replayable(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return req.Header["Idempotency-Key"] != nil || req.Header["X-Idempotency-Key"] != nil
 }
 
 func isStale(err error) bool {
@@ -239,8 +228,7 @@ func (t *H1Transport) dial(ctx context.Context, key string, req *http.Request) (
 		}
 		conn = tc
 	}
-	lr := &limitReader{r: conn, remaining: -1}
-	return &h1Conn{key: key, conn: conn, raw: raw, lr: lr, br: bufio.NewReaderSize(lr, 4096), bw: bufio.NewWriterSize(conn, 4096)}, nil
+	return &h1Conn{key: key, conn: conn, raw: raw, br: bufio.NewReaderSize(conn, 4096), bw: bufio.NewWriterSize(conn, 4096)}, nil
 }
 
 // put returns a connection to the pool, or closes it when the pool is full.
@@ -295,9 +283,7 @@ func (t *H1Transport) exchange(pc *h1Conn, req *http.Request) (*http.Response, b
 	// When writing the body failed, the server may still have answered
 	// (e.g. 413 before reading it): read what it said.
 	pc.conn.SetReadDeadline(time.Now().Add(t.headerTimeout))
-	pc.lr.remaining = t.maxHeader
-	resp, err := readResponse(pc.br, req)
-	pc.lr.remaining = -1
+	resp, f, err := t.readResponse(pc.br, req)
 	if err != nil {
 		stop()
 		if werr != nil {
@@ -306,14 +292,15 @@ func (t *H1Transport) exchange(pc *h1Conn, req *http.Request) (*http.Response, b
 		return nil, sentBody, ctxErr(ctx, timeoutErr(err))
 	}
 	pc.conn.SetReadDeadline(time.Time{})
-	reusable := werr == nil && !resp.Close && !req.Close
-	if resp.Body == http.NoBody || resp.Body == nil {
+	reusable := werr == nil && !resp.Close && !req.Close && f.kind != untilClose
+	if f.kind == noBody {
 		// stop reports false when cancellation already touched the deadline
 		t.finish(pc, reusable && stop())
 		resp.Body = http.NoBody
 		return resp, sentBody, nil
 	}
-	resp.Body = &h1Body{rc: resp.Body, pc: pc, t: t, stop: stop, reusable: reusable}
+	resp.Body = &h1Body{bodyReader: bodyReader{br: pc.br, f: f, remaining: f.length, resp: resp, max: int(t.maxHeader)},
+		pc: pc, t: t, stop: stop, reusable: reusable}
 	return resp, sentBody, nil
 }
 
@@ -327,14 +314,14 @@ func (t *H1Transport) finish(pc *h1Conn, reusable bool) {
 
 // readResponse reads a final response, skipping 1xx interim answers other
 // than 101.
-func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+func (t *H1Transport) readResponse(br *bufio.Reader, req *http.Request) (*http.Response, framing, error) {
 	for {
-		resp, err := http.ReadResponse(br, req)
+		resp, f, err := parseResponse(br, req, int(t.maxHeader))
 		if err != nil {
-			return nil, err
+			return nil, framing{}, err
 		}
-		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols || resp.StatusCode < 100 {
-			return resp, nil
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, f, nil
 		}
 	}
 }
@@ -363,7 +350,7 @@ func ctxErr(ctx context.Context, err error) error {
 
 // h1Body returns the connection to the pool once read to the end.
 type h1Body struct {
-	rc       io.ReadCloser
+	bodyReader
 	pc       *h1Conn
 	t        *H1Transport
 	stop     func() bool
@@ -379,7 +366,7 @@ func (b *h1Body) Read(p []byte) (int, error) {
 		// the target must send something within the idle timeout
 		b.pc.conn.SetReadDeadline(time.Now().Add(b.t.bodyIdle))
 	}
-	n, err := b.rc.Read(p)
+	n, err := b.bodyReader.Read(p)
 	if err == io.EOF {
 		b.done = true
 		if b.t.bodyIdle > 0 {
