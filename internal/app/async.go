@@ -6,6 +6,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/config"
 	"github.com/keyway-dev/keyway/internal/egress"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 // buildAsync makes the async queue from the configuration. On SQLite one
@@ -25,8 +26,11 @@ func (a *App) buildAsync() *async.Queue {
 		Opener:    a.keyring,
 		Callbacks: egress.NewClient(a.cfg.EgressPolicy(), async.DefaultCallbackTimeout),
 		Observer:  events{a},
-		Counter:   a.limiter,
-		Logger:    a.log.With(slog.String("component", "async")),
+		// the request log's redaction rules, for the caller's headers and
+		// query shown in request views and callbacks
+		Redactor: telemetry.NewRedactor(a.cfg.RequestLog.SensitiveHeaders, a.cfg.RequestLog.SensitiveParams, a.cfg.RequestLog.MaxBodyBytes),
+		Counter:  a.limiter,
+		Logger:   a.log.With(slog.String("component", "async")),
 		Options: async.Options{
 			Workers: c.Workers, PerProxy: c.PerProxyConcurrency, MaxResponseBytes: c.MaxResponseBytes,
 			Lease: c.Lease, PollInterval: c.PollInterval, RetryAfterCap: c.RetryAfterCap, Retention: c.Retention,

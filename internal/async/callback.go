@@ -110,7 +110,7 @@ func (q *Queue) send(ctx context.Context, r store.AsyncRequest) (int, error) {
 		return 0, err
 	}
 	now := q.now().UTC()
-	body, err := json.Marshal(Event{Type: "request." + r.State, Timestamp: now.Truncate(time.Second), Data: NewView(r)})
+	body, err := json.Marshal(Event{Type: "request." + r.State, Timestamp: now.Truncate(time.Second), Data: q.View(r)})
 	if err != nil {
 		return 0, fmt.Errorf("encoding callback: %w", err)
 	}

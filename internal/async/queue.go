@@ -13,6 +13,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/id"
 	"github.com/keyway-dev/keyway/internal/snapshot"
 	"github.com/keyway-dev/keyway/internal/store"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 // Store is what the queue needs of the storage port.
@@ -48,6 +49,10 @@ type Deps struct {
 	// (egress.NewClient) that follows no redirects.
 	Callbacks *http.Client
 	Observer  Observer
+	// Redactor redacts the caller's headers and query in request views
+	// (telemetry.Redactor with the request log's configuration); nil
+	// redacts the default sensitive names and the proxy's credential values.
+	Redactor Redactor
 	// Counter receives the response values of the proxies' meters
 	// (limits.Counter); nil records none.
 	Counter ValueCounter
@@ -91,6 +96,9 @@ func New(d Deps) *Queue {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Redactor == nil {
+		d.Redactor = telemetry.NewRedactor(nil, nil, 0)
 	}
 	if d.Callbacks == nil {
 		d.Callbacks = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

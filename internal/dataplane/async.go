@@ -18,6 +18,8 @@ import (
 type AsyncQueue interface {
 	Accept(ctx context.Context, s async.Submission) (async.Accepted, error)
 	Get(ctx context.Context, requestID string) (store.AsyncRequest, error)
+	// View is the request object with the caller's secrets redacted.
+	View(r store.AsyncRequest) async.View
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
@@ -206,6 +208,6 @@ func (h *Handler) serveRequestStatus(w http.ResponseWriter, r *http.Request, pat
 	hdr.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
-		_ = json.NewEncoder(w).Encode(map[string]any{"request": async.NewView(req)})
+		_ = json.NewEncoder(w).Encode(map[string]any{"request": h.o.Async.View(req)})
 	}
 }
