@@ -25,6 +25,7 @@ func (a *App) buildAsync() *async.Queue {
 		Snapshots: a.snaps,
 		Opener:    a.keyring,
 		Callbacks: egress.NewClient(a.cfg.EgressPolicy(), async.DefaultCallbackTimeout),
+		URLCheck:  a.cfg.EgressPolicy(),
 		Observer:  events{a},
 		// the request log's redaction rules, for the caller's headers and
 		// query shown in request views and callbacks

@@ -48,7 +48,10 @@ type Deps struct {
 	// Callbacks posts callbacks; it must be an egress-guarded client
 	// (egress.NewClient) that follows no redirects.
 	Callbacks *http.Client
-	Observer  Observer
+	// URLCheck refuses callback URLs whose host is a literal IP address
+	// the egress policy blocks, at submit (egress.Policy); nil checks none.
+	URLCheck URLChecker
+	Observer Observer
 	// Redactor redacts the caller's headers and query in request views
 	// (telemetry.Redactor with the request log's configuration); nil
 	// redacts the default sensitive names and the proxy's credential values.

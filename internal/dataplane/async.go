@@ -20,6 +20,9 @@ type AsyncQueue interface {
 	Get(ctx context.Context, requestID string) (store.AsyncRequest, error)
 	// View is the request object with the caller's secrets redacted.
 	View(r store.AsyncRequest) async.View
+	// CheckCallback validates a callback URL against the proxy's origins
+	// and the egress policy; the error is safe to show.
+	CheckCallback(raw string, origins []string) error
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
@@ -90,7 +93,7 @@ func (h *Handler) submission(r *http.Request, ex *exchange) (async.Submission, f
 	}
 	callback := strings.TrimSpace(r.Header.Get(h.h.callbackURL))
 	if callback != "" {
-		if err := async.CheckCallbackURL(callback, ex.proxy.Async.CallbackOrigins); err != nil {
+		if err := h.o.Async.CheckCallback(callback, ex.proxy.Async.CallbackOrigins); err != nil {
 			return async.Submission{}, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Bad " + strings.ToLower(h.h.callbackURL) + ": " + err.Error()}, false
 		}
 	}
