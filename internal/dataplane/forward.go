@@ -193,6 +193,8 @@ func (h *Handler) modifyResponse(resp *http.Response) error {
 		}
 	}
 	if ex.respBody != nil {
+		// a compressed body is decoded (or not kept) before redaction
+		ex.respBody.SetEncoding(resp.Header.Get("Content-Encoding"))
 		resp.Body = &capturedBody{ReadCloser: resp.Body, c: ex.respBody}
 	}
 	return nil

@@ -95,12 +95,37 @@ func FuzzRewritePath(f *testing.F) {
 		if err != nil || in.URL.EscapedPath() != "/api/prx/"+rest {
 			return // not a path a client could send verbatim
 		}
+		rest = canonicalPath(rest)
 		ex := &exchange{Context: context.Background(), proxy: &snapshot.Proxy{Target: target}, applier: applier, rest: rest}
 		in = in.WithContext(ex)
 		pr := &httputil.ProxyRequest{In: in, Out: in.Clone(ex)}
 		h.rewrite(pr)
 		if got := pr.Out.URL.EscapedPath(); got != "/base%20x/"+rest {
 			t.Fatalf("rest %q forwarded as %q", rest, got)
+		}
+	})
+}
+
+// FuzzCanonicalPath: the canonical spelling is stable, still passes the
+// path check, and decodes to the same bytes as the caller's spelling.
+func FuzzCanonicalPath(f *testing.F) {
+	for _, s := range []string{"a%2fb", "%61dmin", "caf%c3%a9", "x%3A%40y", "%25%20"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, rest string) {
+		if checkTargetPath(rest) != nil {
+			return
+		}
+		c := canonicalPath(rest)
+		if canonicalPath(c) != c || checkTargetPath(c) != nil {
+			t.Fatalf("%q → %q is not a stable, valid spelling", rest, c)
+		}
+		for i, seg := range strings.Split(rest, "/") {
+			a, _ := unescapeSegment(seg)
+			b, _ := unescapeSegment(strings.Split(c, "/")[i])
+			if a != b {
+				t.Fatalf("segment %q decodes to %q, canonical to %q", seg, a, b)
+			}
 		}
 	})
 }

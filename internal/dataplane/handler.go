@@ -202,6 +202,10 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, path, prefix str
 		h.fail(w, r, ex, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Bad target path: " + err.Error()})
 		return nil, false
 	}
+	if c := canonicalPath(rest); c != rest {
+		// rules and the target see one spelling of every escape
+		ex.rest, ex.targetPath = c, "/"+c
+	}
 	snap := h.snaps.Current()
 	if snap == nil {
 		h.fail(w, r, ex, failure{status: http.StatusServiceUnavailable, code: codeUnavailable, msg: "keyway is starting: configuration not loaded yet, retry shortly"})
@@ -327,6 +331,8 @@ type exchange struct {
 	bodyTooLarge bool
 	respTooLarge bool
 	respCut      bool
+	// finished is set once finish has recorded the request.
+	finished bool
 
 	// replay is set when a refused token may be renewed and the request
 	// sent once more: the request has no body or a small one kept in body.

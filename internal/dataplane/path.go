@@ -102,3 +102,45 @@ func isBadPath(err error) bool {
 	var e errBadPath
 	return errors.As(err, &e)
 }
+
+// canonicalPath rewrites percent-escapes into one spelling, so a rule
+// cannot be dodged by escaping ordinary characters (/%61dmin for /admin,
+// :%67enerate for :generate): an escape of a character that may appear
+// raw in a path segment (RFC 3986 unreserved, sub-delims, ':' and '@') is
+// decoded, every other escape is kept with upper-case hex. The result is
+// what rules see and what is forwarded; targets decode both spellings to
+// the same path. rest must have passed checkTargetPath.
+func canonicalPath(rest string) string {
+	if strings.IndexByte(rest, '%') < 0 {
+		return rest
+	}
+	var b strings.Builder
+	b.Grow(len(rest))
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c != '%' || i+2 >= len(rest) {
+			b.WriteByte(c)
+			continue
+		}
+		d := unhex(rest[i+1])<<4 | unhex(rest[i+2])
+		if rawInSegment(d) {
+			b.WriteByte(d)
+		} else {
+			const hexUpper = "0123456789ABCDEF"
+			b.WriteByte('%')
+			b.WriteByte(hexUpper[d>>4])
+			b.WriteByte(hexUpper[d&15])
+		}
+		i += 2
+	}
+	return b.String()
+}
+
+// rawInSegment reports whether c may appear unescaped in a path segment.
+func rawInSegment(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
+}

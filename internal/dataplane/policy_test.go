@@ -97,16 +97,17 @@ func TestAgentAllowList(t *testing.T) {
 		resp.Header.Get("Requestrocket-Proxy-Message") != "Denied by rule rule_no_admin_key (proxy credential scope)" {
 		t.Errorf("rule deny: %v / %q", got, resp.Header.Get("Requestrocket-Proxy-Message"))
 	}
-	// the path rules see is the forwarded one: an escaped variant is not /v1/models
+	// an escaped spelling of an ordinary character is the same path: rules
+	// and the target both see /v1/models
 	resp, body = f.do("GET", "/api/prx/v1/model%73", nil, key("caller-key-1"))
-	expect(t, resp, body, 403, "proxy-access-denied")
+	expect(t, resp, body, 200, "proxy-access-granted")
 	// anonymous callers are refused before rules run
 	resp, body = f.do("GET", "/api/prx/v1/models", nil, nil)
 	expect(t, resp, body, 403, "proxy-access-denied")
 	if !strings.HasPrefix(resp.Header.Get("Requestrocket-Proxy-Message"), "Missing proxy credential") {
 		t.Errorf("message %q", resp.Header.Get("Requestrocket-Proxy-Message"))
 	}
-	if up.count() != 2 {
+	if up.count() != 3 || up.calls[2] != "GET /v1/models" {
 		t.Errorf("upstream saw %v", up.calls)
 	}
 }

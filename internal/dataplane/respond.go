@@ -104,8 +104,15 @@ func (e *exchange) origin() string {
 func serverTiming(ex *exchange) string {
 	var buf [96]byte
 	b := append(buf[:0], `keyway;desc="overhead";dur=`...)
-	if ex.sent.IsZero() || ex.headersAt.IsZero() {
+	switch {
+	case ex.sent.IsZero():
 		b = appendMillis(b, time.Since(ex.start))
+		return string(b)
+	case ex.headersAt.IsZero():
+		// forwarded but no answer (timeout, unreachable): the wait was the target's
+		b = appendMillis(b, ex.sent.Sub(ex.start))
+		b = append(b, `, upstream;dur=`...)
+		b = appendMillis(b, time.Since(ex.sent))
 		return string(b)
 	}
 	b = appendMillis(b, ex.sent.Sub(ex.start))
@@ -221,6 +228,10 @@ func unreachableReason(err error) string {
 // finish records the outcome: the access log line, the request log,
 // rollups and metrics, and the end of the trace.
 func (h *Handler) finish(ex *exchange, r *http.Request) {
+	if ex.finished {
+		return // an upstream failure answers through fail, which finished it
+	}
+	ex.finished = true
 	end := h.now()
 	proxyID := ""
 	if ex.proxy != nil {
@@ -230,14 +241,21 @@ func (h *Handler) finish(ex *exchange, r *http.Request) {
 	cut := ex.respCut
 	ex.mu.Unlock()
 	if cut {
+		// the target's status was already sent; the log says what happened
+		ex.code = codeResponseTooLarge
+		ex.msg = fmt.Sprintf("Target response cut off at the limit of %d bytes", ex.proxy.Target.MaxResponseBytes)
 		h.log.Warn("response cut off at the target's size limit", slog.String("requestId", ex.requestID),
 			slog.String("proxy", proxyID), slog.Int64("limit", ex.proxy.Target.MaxResponseBytes))
+	}
+	token := ""
+	if t, ok := ex.applier.(interface{ Token() string }); ok {
+		token = t.Token()
 	}
 	h.endTrace(ex)
 	if h.o.Recorder != nil && ex.proxy != nil {
 		h.o.Recorder.Record(&telemetry.Event{
 			RequestID: ex.requestID, Kind: requestKind(r), Proxy: ex.proxy, Method: r.Method, Path: "/" + ex.rest,
-			RawQuery: r.URL.RawQuery, Header: r.Header, Presented: ex.presented.Value,
+			RawQuery: r.URL.RawQuery, Header: r.Header, Presented: ex.presented.Value, Token: token,
 			Start: ex.start, Sent: ex.sent, HeadersAt: ex.headersAt, End: end,
 			Status: ex.status, Code: ex.code, Message: ex.msg, RuleID: ex.ruleID, TraceID: ex.traceID,
 			RequestBody: ex.reqBody, ResponseBody: ex.respBody,
@@ -271,10 +289,9 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, ex *exchange
 		hdr.Set("Access-Control-Allow-Headers", req)
 	}
 	hdr.Set("Access-Control-Max-Age", "600")
-	hdr.Add("Vary", "Origin")
+	ex.proxy = p // for the CORS headers; a preflight is not recorded
 	ex.code, ex.status = codeGranted, http.StatusNoContent
-	hdr[h.h.code] = []string{ex.code}
-	hdr[h.h.requestID] = []string{ex.requestID}
+	h.setDiagnostics(hdr, ex, "Preflight allowed for this origin")
 	w.WriteHeader(http.StatusNoContent)
 	h.endTrace(ex)
 }

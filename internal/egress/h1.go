@@ -103,9 +103,10 @@ func (t *H1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		pc.conn.Close()
-		// a pooled connection the server closed while idle: send again when
-		// nothing of the body was consumed
-		if reused && attempt == 0 && !sentBody && req.Context().Err() == nil && isStale(err) {
+		// a pooled connection the server closed while idle: send again, but
+		// only a request that is safe to receive twice (the server may have
+		// acted on it before the connection broke)
+		if reused && attempt == 0 && !sentBody && req.Context().Err() == nil && isStale(err) && replayable(req) {
 			continue
 		}
 		closeReqBody(req)
@@ -126,6 +127,16 @@ func isUpgrade(req *http.Request) bool {
 		}
 	}
 	return req.Header.Get("Upgrade") != ""
+}
+
+// replayable follows net/http: idempotent methods, or a request carrying
+// an idempotency key the target can deduplicate with.
+func replayable(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return req.Header["Idempotency-Key"] != nil || req.Header["X-Idempotency-Key"] != nil
 }
 
 func isStale(err error) bool {

@@ -335,3 +335,73 @@ func TestH1BodyIdleTimeout(t *testing.T) {
 		t.Fatalf("read %q, err %v; want the first chunk then a timeout", b, err)
 	}
 }
+
+// TestH1DoesNotReplayUnsafeRequests: a server that reads a request on a
+// pooled connection and dies without answering may have acted on it; a
+// GET is sent again on a new connection, a POST is not (unless it carries
+// an idempotency key).
+func TestH1DoesNotReplayUnsafeRequests(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var received atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for n := 0; ; n++ {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					received.Add(1)
+					if n == 1 {
+						return // the second request on a connection: read, then die
+					}
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				}
+			}()
+		}
+	}()
+	url := "http://" + ln.Addr().String()
+	send := func(tr *H1Transport, method string, idem bool) error {
+		req, _ := http.NewRequest(method, url, nil)
+		if idem {
+			req.Header.Set("Idempotency-Key", "k1")
+		}
+		resp, err := tr.RoundTrip(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return err
+	}
+	for _, c := range []struct {
+		method  string
+		idem    bool
+		retried bool
+	}{{"GET", false, true}, {"POST", false, false}, {"POST", true, true}} {
+		tr := newH1(t, allowLoopback, TransportOptions{})
+		if err := send(tr, c.method, c.idem); err != nil { // opens the pooled connection
+			t.Fatal(err)
+		}
+		before := received.Load()
+		err := send(tr, c.method, c.idem)
+		got := received.Load() - before
+		switch {
+		case c.retried && (err != nil || got != 2):
+			t.Errorf("%s (key %v): err %v after %d deliveries, want a retry", c.method, c.idem, err, got)
+		case !c.retried && (err == nil || got != 1):
+			t.Errorf("%s (key %v): err %v after %d deliveries, want one delivery and an error", c.method, c.idem, err, got)
+		}
+	}
+}

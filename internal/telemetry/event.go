@@ -1,7 +1,11 @@
 package telemetry
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +30,9 @@ type Event struct {
 	Header   http.Header
 	// Presented is the caller's proxy credential, redacted wherever it shows up.
 	Presented string
+	// Token is a token keyway fetched for the target (OAuth2, customToken),
+	// redacted like the configured secrets.
+	Token string
 	// Start: request received; Sent: handed to the target's transport (zero
 	// when it was not); HeadersAt: target's response headers arrived; End:
 	// answer finished.
@@ -62,6 +69,17 @@ type Capture struct {
 	buf   []byte
 	limit int
 	cut   bool
+	// encoding is the body's Content-Encoding ("" = identity): gzip is
+	// decoded before redaction, any other encoding is not stored, since
+	// secrets inside it could not be found.
+	encoding string
+}
+
+// SetEncoding records the captured body's Content-Encoding.
+func (c *Capture) SetEncoding(enc string) {
+	c.mu.Lock()
+	c.encoding = strings.ToLower(strings.TrimSpace(enc))
+	c.mu.Unlock()
 }
 
 // NewCapture keeps at most limit bytes.
@@ -79,12 +97,30 @@ func (c *Capture) Keep(p []byte) {
 	c.buf = append(c.buf, p...)
 }
 
-// snapshot returns a copy of what was kept and whether the body was longer.
-func (c *Capture) snapshot() ([]byte, bool) {
+// snapshot returns a copy of what was kept (decoded when it was gzip) and
+// whether the body was longer; ok is false when the body is in an encoding
+// keyway cannot read, so it must not be stored.
+func (c *Capture) snapshot(limit int) (b []byte, cut, ok bool) {
 	if c == nil {
-		return nil, false
+		return nil, false, true
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]byte{}, c.buf...), c.cut
+	raw, cut, enc := append([]byte{}, c.buf...), c.cut, c.encoding
+	c.mu.Unlock()
+	switch enc {
+	case "", "identity":
+		return raw, cut, true
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, false, false
+		}
+		// bounded: a small compressed body may expand enormously
+		dec, err := io.ReadAll(io.LimitReader(zr, int64(limit)+1))
+		if err != nil && len(dec) == 0 {
+			return nil, false, false
+		}
+		return dec, cut || err != nil || len(dec) > limit, true
+	}
+	return nil, false, false
 }

@@ -60,6 +60,7 @@ type Redactor struct {
 type scrubKey struct {
 	proxy     *snapshot.Proxy
 	presented string
+	token     string
 }
 
 // maxCachedSecrets bounds the forms cache.
@@ -109,13 +110,21 @@ func (r *Redactor) body(c *Capture, sc *scrubber) ([]byte, bool) {
 	if c == nil {
 		return nil, false
 	}
-	b, cut := c.snapshot()
+	b, cut, ok := c.snapshot(r.bodyBytes + captureSlack)
+	if !ok {
+		// an encoding keyway cannot decode may hide a secret: keep nothing
+		return []byte(unreadableBody), true
+	}
 	b = sc.bytes(b)
 	if len(b) > r.bodyBytes {
 		b, cut = b[:r.bodyBytes], true
 	}
 	return b, cut
 }
+
+// unreadableBody replaces a captured body in an encoding keyway cannot
+// decode (br, zstd, deflate …), since secrets in it could not be removed.
+const unreadableBody = "[body not captured: content encoding keyway cannot decode]"
 
 // NewCapture returns a Capture for one body of a proxy that logs bodies.
 func (r *Redactor) NewCapture() *Capture { return NewCapture(r.bodyBytes + captureSlack) }
@@ -185,7 +194,7 @@ func (r *Redactor) paramMap(raw string, sc *scrubber) map[string]string {
 type scrubber struct{ secrets []string }
 
 func (r *Redactor) newScrubber(ev *Event) *scrubber {
-	key := scrubKey{proxy: ev.Proxy, presented: ev.Presented}
+	key := scrubKey{proxy: ev.Proxy, presented: ev.Presented, token: ev.Token}
 	r.formsMu.Lock()
 	sc, ok := r.scrubbers[key]
 	r.formsMu.Unlock()
@@ -221,6 +230,9 @@ func (r *Redactor) buildScrubber(ev *Event) *scrubber {
 	}
 	for _, s := range ev.Proxy.Redact {
 		add(s)
+	}
+	if len(ev.Token) >= 4 {
+		add(ev.Token)
 	}
 	// longest first, so a secret containing another is replaced whole
 	sort.Slice(sc.secrets, func(i, j int) bool { return len(sc.secrets[i]) > len(sc.secrets[j]) })

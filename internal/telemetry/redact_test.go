@@ -1,6 +1,8 @@
 package telemetry
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -90,4 +92,34 @@ func FuzzRedactorEntry(f *testing.F) {
 			t.Fatalf("presented credential %q in body %q", presented, e.RequestBody)
 		}
 	})
+}
+
+// TestRedactionSeesThroughGzipAndFetchedTokens: a target that gzips its
+// echo of the injected key, or echoes a token keyway fetched, must not get
+// either into the log; a body in an encoding keyway cannot read is not kept.
+func TestRedactionSeesThroughGzipAndFetchedTokens(t *testing.T) {
+	t.Parallel()
+	const injected, fetched = "CANARYinjectedKEY", "CANARYfetchedTOKEN"
+	p := &snapshot.Proxy{ID: "prx_g", ClientID: "cli", Redact: []string{injected}}
+	r := NewRedactor(nil, nil, 4096)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(`{"key":"` + injected + `","token":"` + fetched + `","ok":"visible"}`))
+	zw.Close()
+	resp := r.NewCapture()
+	resp.SetEncoding("gzip")
+	resp.Keep(gz.Bytes())
+	e := r.Entry(&Event{RequestID: "req_g", Proxy: p, Token: fetched, Start: t0, End: t0, ResponseBody: resp,
+		Header: http.Header{"X-Echo": {fetched}}})
+	all, _ := json.Marshal(e)
+	if strings.Contains(string(all), "CANARY") || !strings.Contains(string(e.ResponseBody), `"ok":"visible"`) {
+		t.Fatalf("entry %s", all)
+	}
+	br := r.NewCapture()
+	br.SetEncoding("br")
+	br.Keep([]byte("\x1b\x00opaque brotli " + injected))
+	e = r.Entry(&Event{RequestID: "req_b", Proxy: p, Start: t0, End: t0, ResponseBody: br})
+	if strings.Contains(string(e.ResponseBody), injected) || !e.ResponseBodyCut {
+		t.Fatalf("undecodable body kept: %q", e.ResponseBody)
+	}
 }
