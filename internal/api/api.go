@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/realip"
 	"github.com/keyway-dev/keyway/internal/seal"
 	"github.com/keyway-dev/keyway/internal/service"
+	"github.com/keyway-dev/keyway/internal/store"
 	"github.com/keyway-dev/keyway/internal/throttle"
 )
 
@@ -32,6 +34,8 @@ type server struct {
 	guard   *throttle.Limiter
 	trusted []netip.Prefix
 	now     func() time.Time
+	// view shows an async request with the caller's secrets redacted.
+	view func(store.AsyncRequest) async.View
 }
 
 // Options tune the Core API; the zero value is fine.
@@ -41,6 +45,15 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// AsyncViews shows async requests with apiHeaders and apiParams
+	// redacted like the request log (async.Queue); nil redacts the
+	// default sensitive names only.
+	AsyncViews AsyncViews
+}
+
+// AsyncViews builds async request views (async.Queue).
+type AsyncViews interface {
+	View(r store.AsyncRequest) async.View
 }
 
 // Failed token lookups: an address that sends this many unknown, expired
@@ -65,6 +78,10 @@ func New(svc *service.Service, logger *slog.Logger, opts ...Options) http.Handle
 	}
 	s := &server{svc: svc, log: logger, mux: http.NewServeMux(), trusted: o.TrustedProxies, now: o.Now,
 		guard: throttle.New(throttle.Options{Window: tokenFailureWindow, Limit: tokenFailureLimit, Now: o.Now})}
+	s.view = async.NewView
+	if o.AsyncViews != nil {
+		s.view = o.AsyncViews.View
+	}
 	s.routes = s.table()
 	for _, rt := range s.routes {
 		for _, p := range rt.patterns() {

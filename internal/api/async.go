@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/service"
 )
 
@@ -32,7 +31,7 @@ func (s *server) asyncRequestGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return one(w, http.StatusOK, "request", async.NewView(req))
+	return one(w, http.StatusOK, "request", s.view(req))
 }
 
 func (s *server) asyncRequestReplay(w http.ResponseWriter, r *http.Request) error {
@@ -40,7 +39,7 @@ func (s *server) asyncRequestReplay(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	return one(w, http.StatusOK, "request", async.NewView(req))
+	return one(w, http.StatusOK, "request", s.view(req))
 }
 
 func (s *server) asyncRequestCancel(w http.ResponseWriter, r *http.Request) error {
@@ -48,7 +47,7 @@ func (s *server) asyncRequestCancel(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	return one(w, http.StatusOK, "request", async.NewView(req))
+	return one(w, http.StatusOK, "request", s.view(req))
 }
 
 // asyncSchemas document async.View.
@@ -59,7 +58,7 @@ func asyncSchemas() obj {
 		"receivedAt": integer("epoch milliseconds"), "sentAt": orNull(integer("first attempt, epoch milliseconds")),
 		"duration": number("seconds from acceptance to the outcome (or to now)"),
 		"status":   integer("the target's final status; absent while pending"),
-		"code":     str(""), "message": str(""), "apiHeaders": strMap("forwarded headers"), "apiParams": strMap("query parameters"),
+		"code":     str(""), "message": str(""), "apiHeaders": strMap("forwarded headers, secrets redacted"), "apiParams": strMap("query parameters, secrets redacted"),
 		"overheadMs": orNull(number("")), "upstreamMs": orNull(number("last attempt, milliseconds")), "ruleId": orNull(str("")),
 	})
 	history := object([]string{"attempt", "startedAt"}, obj{

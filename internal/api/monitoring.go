@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"unicode/utf8"
 
-	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/service"
 	"github.com/keyway-dev/keyway/internal/store"
 	"github.com/keyway-dev/keyway/internal/telemetry"
@@ -47,7 +46,7 @@ func (s *server) requestList(w http.ResponseWriter, r *http.Request) error {
 	items := make([]any, len(page.Requests))
 	for i, e := range page.Requests {
 		if a, ok := page.Async[e.ID]; ok {
-			items[i] = async.NewView(a)
+			items[i] = s.view(a)
 			continue
 		}
 		items[i] = requestView(e, false)

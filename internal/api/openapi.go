@@ -29,7 +29,7 @@ func openAPI(routes []route) obj {
 			"version": "1",
 			"description": "Manage keyway's clients, users, credentials, targets and proxies. " +
 				"Authenticate with a user token: `Authorization: Bearer u-…` (or the raw `u-…`). " +
-				"Every route under /api also answers without the /api prefix for /clients, /users, /invites and /regions.",
+				"Every route under /api also answers without the /api prefix for /clients, /users, /invites, /notifications and /regions.",
 		},
 		"security": []obj{{"userToken": []string{}}},
 		"paths":    paths,

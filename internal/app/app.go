@@ -225,7 +225,7 @@ func (a *App) build() error {
 func (a *App) adminHandler(dash http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", dash)
-	core := api.New(a.svc, a.log.With(slog.String("component", "api")), api.Options{TrustedProxies: a.cfg.TrustedProxyPrefixes()})
+	core := api.New(a.svc, a.log.With(slog.String("component", "api")), api.Options{TrustedProxies: a.cfg.TrustedProxyPrefixes(), AsyncViews: a.queue})
 	for _, p := range api.Prefixes() {
 		mux.Handle(p, core)
 	}

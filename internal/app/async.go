@@ -6,6 +6,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/async"
 	"github.com/keyway-dev/keyway/internal/config"
 	"github.com/keyway-dev/keyway/internal/egress"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 // buildAsync makes the async queue from the configuration. On SQLite one
@@ -24,9 +25,13 @@ func (a *App) buildAsync() *async.Queue {
 		Snapshots: a.snaps,
 		Opener:    a.keyring,
 		Callbacks: egress.NewClient(a.cfg.EgressPolicy(), async.DefaultCallbackTimeout),
+		URLCheck:  a.cfg.EgressPolicy(),
 		Observer:  events{a},
-		Counter:   a.limiter,
-		Logger:    a.log.With(slog.String("component", "async")),
+		// the request log's redaction rules, for the caller's headers and
+		// query shown in request views and callbacks
+		Redactor: telemetry.NewRedactor(a.cfg.RequestLog.SensitiveHeaders, a.cfg.RequestLog.SensitiveParams, a.cfg.RequestLog.MaxBodyBytes),
+		Counter:  a.limiter,
+		Logger:   a.log.With(slog.String("component", "async")),
 		Options: async.Options{
 			Workers: c.Workers, PerProxy: c.PerProxyConcurrency, MaxResponseBytes: c.MaxResponseBytes,
 			Lease: c.Lease, PollInterval: c.PollInterval, RetryAfterCap: c.RetryAfterCap, Retention: c.Retention,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyway-dev/keyway/internal/egress"
 	"github.com/keyway-dev/keyway/internal/snapshot"
 	"github.com/keyway-dev/keyway/internal/store"
 )
@@ -197,6 +198,34 @@ func CheckCallbackURL(raw string, origins []string) error {
 		return errors.New("this proxy allows no callback origins: add one to proxyAsyncCallbackOrigins")
 	}
 	return fmt.Errorf("the callback origin %s is not in the proxy's proxyAsyncCallbackOrigins", origin)
+}
+
+// URLChecker is the save-time egress check (egress.Policy): it refuses a
+// URL whose host is a literal IP address in a blocked range.
+type URLChecker interface {
+	CheckURL(raw string) error
+}
+
+// CheckCallback validates a requestrocket-callback-url value for a proxy
+// with these callback origins: CheckCallbackURL, then the egress policy
+// (a literal IP address in a blocked range is refused before it is
+// stored; hostnames are checked when the callback is dialled). The error
+// is safe to show to the caller.
+func (q *Queue) CheckCallback(raw string, origins []string) error {
+	if err := CheckCallbackURL(raw, origins); err != nil {
+		return err
+	}
+	if q.d.URLCheck == nil {
+		return nil
+	}
+	if err := q.d.URLCheck.CheckURL(raw); err != nil {
+		var blocked *egress.BlockedError
+		if errors.As(err, &blocked) {
+			return fmt.Errorf("the callback URL's address is blocked by the egress policy (egress rule %s)", blocked.Rule)
+		}
+		return fmt.Errorf("the callback URL is refused by the egress policy: %w", err)
+	}
+	return nil
 }
 
 // defaultPortless is the origin without an explicit default port

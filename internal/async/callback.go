@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyway-dev/keyway/internal/egress"
 	"github.com/keyway-dev/keyway/internal/store"
 )
 
@@ -78,7 +79,7 @@ func (q *Queue) postCallback(ctx context.Context, r store.AsyncRequest) {
 	switch {
 	case err == nil:
 		c.State, c.NextAt, c.LastError = store.CallbackDelivered, nil, ""
-	case errors.Is(err, errNoSecret) || c.Attempts >= q.o.CallbackMaxAttempts:
+	case errors.As(err, new(permanentError)) || c.Attempts >= q.o.CallbackMaxAttempts:
 		c.State, c.NextAt, c.LastError = store.CallbackFailed, nil, err.Error()
 	default:
 		next := q.now().Add(callbackDelay(c.Attempts, q.o.CallbackBackoff))
@@ -100,7 +101,12 @@ func callbackDelay(n int, base time.Duration) time.Duration {
 	return min(base*time.Duration(uint64(1)<<min(max(n-1, 0), 20)), maxCallbackBackoff)
 }
 
-var errNoSecret = errors.New("the proxy was deleted, so there is no secret to sign the callback with")
+// permanentError is a callback failure that trying again cannot fix.
+type permanentError struct{ msg string }
+
+func (e permanentError) Error() string { return e.msg }
+
+var errNoSecret error = permanentError{"the proxy was deleted, so there is no secret to sign the callback with"}
 
 // send POSTs the signed outcome and returns the receiver's status; any
 // answer but 2xx is an error.
@@ -110,7 +116,7 @@ func (q *Queue) send(ctx context.Context, r store.AsyncRequest) (int, error) {
 		return 0, err
 	}
 	now := q.now().UTC()
-	body, err := json.Marshal(Event{Type: "request." + r.State, Timestamp: now.Truncate(time.Second), Data: NewView(r)})
+	body, err := json.Marshal(Event{Type: "request." + r.State, Timestamp: now.Truncate(time.Second), Data: q.View(r)})
 	if err != nil {
 		return 0, fmt.Errorf("encoding callback: %w", err)
 	}
@@ -131,7 +137,13 @@ func (q *Queue) send(ctx context.Context, r store.AsyncRequest) (int, error) {
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set("webhook-signature", sig)
 	resp, err := q.d.Callbacks.Do(req)
-	if err != nil {
+	var blocked *egress.BlockedError
+	switch {
+	case errors.As(err, &blocked):
+		// the address will not change its range: retrying cannot help
+		return 0, permanentError{"the callback URL's address is blocked by the egress policy (egress rule " + blocked.Rule +
+			"); allow it in the egress configuration or use another callback URL"}
+	case err != nil:
 		return 0, fmt.Errorf("posting the callback failed: %s", reason(err))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

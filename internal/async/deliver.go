@@ -126,9 +126,7 @@ func send(ctx context.Context, r store.AsyncRequest, p *snapshot.Proxy, applier 
 		return nil, invalidRequest{err}
 	}
 	applier.Apply(req)
-	if wantsBody(p) {
-		req.Header.Set("Accept-Encoding", "identity") // filters and body meters read the answer
-	}
+	askForReadableBody(req, wantsBody(p))
 	return p.Target.Transport.RoundTrip(req)
 }
 
@@ -190,15 +188,15 @@ func (q *Queue) sendFailed(o outcome, err error, p *snapshot.Proxy, pl plan) out
 	return o
 }
 
-// answered stores the target's answer (cut at the limit, secrets removed)
-// and classifies its status.
+// answered stores the target's answer (decoded, cut at the limit, secrets
+// removed) and classifies its status.
 func (q *Queue) answered(o outcome, r store.AsyncRequest, resp *http.Response, p *snapshot.Proxy, now time.Time, secrets []string) outcome {
 	o.status = resp.StatusCode
 	limit := q.o.MaxResponseBytes
 	if m := p.Target.MaxResponseBytes; m > 0 && m < limit {
 		limit = m
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, undecodable, err := readAnswer(resp.Body, resp.Header, limit)
 	if err != nil {
 		o.err, o.transient = "The target's answer broke off: "+reason(err), true
 		return o
@@ -209,29 +207,24 @@ func (q *Queue) answered(o outcome, r store.AsyncRequest, resp *http.Response, p
 	}
 	if p.Policy != nil {
 		var unfilterable string
-		if body, unfilterable = q.applyPolicy(r, p, resp, body, truncated, now); unfilterable != "" {
+		if body, unfilterable = q.applyPolicy(r, p, resp, body, truncated || undecodable != "", now); unfilterable != "" {
 			o.err = "Filters cannot be applied: " + unfilterable
 			o.response = notFilterable(o.err)
 			return o
 		}
 	}
-	o.response = &store.AsyncResponse{Status: resp.StatusCode, Headers: scrubHeaders(resp.Header, secrets),
-		Body: scrub(body, secrets), Truncated: truncated}
+	if undecodable != "" {
+		body, truncated = undecodableBody(undecodable), true
+	}
+	forms := secretForms(secrets)
+	body = scrub(body, forms)
+	o.response = &store.AsyncResponse{Status: resp.StatusCode, Headers: storedHeaders(resp.Header, forms, body, truncated),
+		Body: body, Truncated: truncated}
 	o.transient = transientStatus(resp.StatusCode)
 	if o.transient {
 		o.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	}
 	return o
-}
-
-// scrub replaces every secret value in b.
-func scrub(b []byte, secrets []string) []byte {
-	for _, s := range secrets {
-		if len(s) >= 4 && bytes.Contains(b, []byte(s)) {
-			b = bytes.ReplaceAll(b, []byte(s), []byte(redacted))
-		}
-	}
-	return b
 }
 
 // scrubHeaders copies h with secret values replaced and hop-by-hop headers

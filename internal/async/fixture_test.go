@@ -101,3 +101,23 @@ func (w *world) submission(id string, body []byte) Submission {
 	return Submission{RequestID: id, Proxy: w.snaps.Current().Proxy(w.proxy.ID), Method: "POST", Path: "v1/x",
 		Header: http.Header{"Content-Type": {"application/json"}}, Body: body, ReceivedAt: time.Now()}
 }
+
+// useTargetKey makes the proxy's target credential an apiKey that keyway
+// injects as X-API-Key.
+func (w *world) useTargetKey(tb testing.TB, key string) {
+	tb.Helper()
+	ctx := context.Background()
+	c, err := w.st.CredentialGet(ctx, "cli_1", "cred_t")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.AuthType, c.Config = "apiKey", []byte(`{"headerName":"X-API-Key"}`)
+	c.SecretSealed = w.keys.Seal([]byte(`{"key":"`+key+`"}`), "credential:cred_t")
+	c.UpdatedAt = time.Now()
+	if err := w.st.CredentialUpdate(ctx, c); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.snaps.Refresh(ctx); err != nil {
+		tb.Fatal(err)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/limits"
@@ -44,17 +43,17 @@ func wantsBody(p *snapshot.Proxy) bool {
 func (q *Queue) applyPolicy(r store.AsyncRequest, p *snapshot.Proxy, resp *http.Response, body []byte, truncated bool, now time.Time) ([]byte, string) {
 	pol := p.Policy
 	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	encoding := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
+	encoding := contentEncoding(resp.Header) // gzip was decoded already
 	encoded := encoding != "" && encoding != "identity"
 	if pol.Plan != nil && q.d.Counter != nil {
 		q.countValues(r, pol.Plan, resp.Header, mediaType, body, encoded || truncated, now)
 	}
-	if pol.Filters == nil || resp.StatusCode/100 != 2 || len(body) == 0 {
+	if pol.Filters == nil || resp.StatusCode/100 != 2 || len(body) == 0 && !encoded {
 		return body, ""
 	}
 	switch {
 	case encoded:
-		return nil, "the target answered with Content-Encoding " + encoding + ", which keyway cannot filter"
+		return nil, "the target answered with Content-Encoding " + encoding + ", which keyway cannot decode"
 	case truncated:
 		return nil, "the target's answer is larger than the stored-response limit"
 	case mediaType == "text/event-stream":

@@ -13,6 +13,7 @@ import (
 	"github.com/keyway-dev/keyway/internal/id"
 	"github.com/keyway-dev/keyway/internal/snapshot"
 	"github.com/keyway-dev/keyway/internal/store"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 // Store is what the queue needs of the storage port.
@@ -47,7 +48,14 @@ type Deps struct {
 	// Callbacks posts callbacks; it must be an egress-guarded client
 	// (egress.NewClient) that follows no redirects.
 	Callbacks *http.Client
-	Observer  Observer
+	// URLCheck refuses callback URLs whose host is a literal IP address
+	// the egress policy blocks, at submit (egress.Policy); nil checks none.
+	URLCheck URLChecker
+	Observer Observer
+	// Redactor redacts the caller's headers and query in request views
+	// (telemetry.Redactor with the request log's configuration); nil
+	// redacts the default sensitive names and the proxy's credential values.
+	Redactor Redactor
 	// Counter receives the response values of the proxies' meters
 	// (limits.Counter); nil records none.
 	Counter ValueCounter
@@ -91,6 +99,9 @@ func New(d Deps) *Queue {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Redactor == nil {
+		d.Redactor = telemetry.NewRedactor(nil, nil, 0)
 	}
 	if d.Callbacks == nil {
 		d.Callbacks = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -2,12 +2,13 @@ package async
 
 import (
 	"encoding/base64"
-	"net/url"
-	"strings"
+	"net/http"
 	"time"
 	"unicode/utf8"
 
+	"github.com/keyway-dev/keyway/internal/snapshot"
 	"github.com/keyway-dev/keyway/internal/store"
+	"github.com/keyway-dev/keyway/internal/telemetry"
 )
 
 // View is the SPEC §6/§7 request object of an async request, the same on
@@ -71,13 +72,39 @@ type CallbackView struct {
 	LastError string `json:"lastError,omitempty"`
 }
 
-// NewView builds the request object.
+// Redactor removes secrets from a request's headers and query for display,
+// with the request log's rules (telemetry.Redactor). The stored request
+// keeps them as the caller sent them, since they are forwarded at delivery.
+type Redactor interface {
+	RedactRequest(p *snapshot.Proxy, h http.Header, rawQuery string) (headers, params map[string]string)
+}
+
+// NewView builds the request object with apiHeaders and apiParams redacted
+// by the default sensitive names only. Queue.View also applies the
+// configured names and the proxy's credential values: use it where a queue
+// is at hand.
 func NewView(r store.AsyncRequest) View {
+	return newView(r, telemetry.NewRedactor(nil, nil, 0), nil)
+}
+
+// View builds the request object with apiHeaders and apiParams redacted
+// like the request log: sensitive header and parameter names, the headers
+// and values of the proxy's injected credential.
+func (q *Queue) View(r store.AsyncRequest) View {
+	p := q.d.Snapshots.Current().Proxy(r.ProxyID)
+	if p != nil && p.ClientID != r.ClientID {
+		p = nil
+	}
+	return newView(r, q.d.Redactor, p)
+}
+
+func newView(r store.AsyncRequest, red Redactor, p *snapshot.Proxy) View {
 	v := View{
 		RequestID: r.ID, ProxyID: r.ProxyID, Processed: r.ProcessedAt != nil, ProcessedAt: rfc3339(r.ProcessedAt),
 		State: r.State, Attempts: r.Attempts, NextAttemptAt: rfc3339(r.NextAttemptAt), LastError: r.LastError,
 		History: make([]HistoryEntry, len(r.History)), ProxyData: proxyData(r),
 	}
+	v.ProxyData.APIHeaders, v.ProxyData.APIParams = red.RedactRequest(p, http.Header(r.Headers), r.Query)
 	for i, a := range r.History {
 		v.History[i] = HistoryEntry{Attempt: a.Attempt, StartedAt: a.StartedAt.UTC().Format(time.RFC3339Nano),
 			Status: nonZero(a.Status), Error: a.Error, DurationMs: a.DurationMs}
@@ -94,15 +121,7 @@ func NewView(r store.AsyncRequest) View {
 
 func proxyData(r store.AsyncRequest) ProxyData {
 	pd := ProxyData{Method: r.Method, APIPath: "/" + r.Path, ReceivedAt: r.ReceivedAt.UnixMilli(),
-		Code: "proxy-access-granted", APIHeaders: map[string]string{}, APIParams: map[string]string{}}
-	for k, vs := range r.Headers {
-		pd.APIHeaders[k] = strings.Join(vs, ", ")
-	}
-	if vals, err := url.ParseQuery(r.Query); err == nil {
-		for k, vs := range vals {
-			pd.APIParams[k] = strings.Join(vs, ",")
-		}
-	}
+		Code: "proxy-access-granted"}
 	if len(r.History) > 0 {
 		sent := r.History[0].StartedAt.UnixMilli()
 		pd.SentAt = &sent

@@ -18,6 +18,11 @@ import (
 type AsyncQueue interface {
 	Accept(ctx context.Context, s async.Submission) (async.Accepted, error)
 	Get(ctx context.Context, requestID string) (store.AsyncRequest, error)
+	// View is the request object with the caller's secrets redacted.
+	View(r store.AsyncRequest) async.View
+	// CheckCallback validates a callback URL against the proxy's origins
+	// and the egress policy; the error is safe to show.
+	CheckCallback(raw string, origins []string) error
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
@@ -88,7 +93,7 @@ func (h *Handler) submission(r *http.Request, ex *exchange) (async.Submission, f
 	}
 	callback := strings.TrimSpace(r.Header.Get(h.h.callbackURL))
 	if callback != "" {
-		if err := async.CheckCallbackURL(callback, ex.proxy.Async.CallbackOrigins); err != nil {
+		if err := h.o.Async.CheckCallback(callback, ex.proxy.Async.CallbackOrigins); err != nil {
 			return async.Submission{}, failure{status: http.StatusBadRequest, code: codeBadRequest, msg: "Bad " + strings.ToLower(h.h.callbackURL) + ": " + err.Error()}, false
 		}
 	}
@@ -206,6 +211,6 @@ func (h *Handler) serveRequestStatus(w http.ResponseWriter, r *http.Request, pat
 	hdr.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
-		_ = json.NewEncoder(w).Encode(map[string]any{"request": async.NewView(req)})
+		_ = json.NewEncoder(w).Encode(map[string]any{"request": h.o.Async.View(req)})
 	}
 }

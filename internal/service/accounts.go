@@ -59,9 +59,9 @@ func (s *Service) UserCreate(ctx context.Context, actor Actor, p UserParams) (Us
 	if err := fe.Err(); err != nil {
 		return UserInfo{}, err
 	}
-	phc, err := HashPassword(p.Password.Value, s.pw)
+	phc, err := s.hashPassword(ctx, p.Password.Value)
 	if err != nil {
-		return UserInfo{}, fmt.Errorf("hashing password: %w", err)
+		return UserInfo{}, err
 	}
 	now := s.stamp()
 	u := store.User{ID: id.New(id.User), Name: p.Name.Value, PasswordHash: phc, InstanceAdmin: p.InstanceAdmin.given() && p.InstanceAdmin.Value,
@@ -112,7 +112,7 @@ func (s *Service) UserUpdate(ctx context.Context, actor Actor, userID string, p 
 		}
 	}
 	before := u
-	if err := s.applyUser(&u, p); err != nil {
+	if err := s.applyUser(ctx, &u, p); err != nil {
 		return UserInfo{}, err
 	}
 	if err := s.saveUser(ctx, actor, before, u, p.Password.Set); err != nil {
@@ -131,7 +131,7 @@ func (s *Service) UserUpdate(ctx context.Context, actor Actor, userID string, p 
 }
 
 // applyUser writes the given fields onto u.
-func (s *Service) applyUser(u *store.User, p UserParams) error {
+func (s *Service) applyUser(ctx context.Context, u *store.User, p UserParams) error {
 	now := s.stamp()
 	if p.Name.given() {
 		u.Name = p.Name.Value
@@ -140,9 +140,9 @@ func (s *Service) applyUser(u *store.User, p UserParams) error {
 		u.InstanceAdmin = p.InstanceAdmin.given() && p.InstanceAdmin.Value
 	}
 	if p.Password.Set {
-		phc, err := HashPassword(p.Password.Value, s.pw)
+		phc, err := s.hashPassword(ctx, p.Password.Value)
 		if err != nil {
-			return fmt.Errorf("hashing password: %w", err)
+			return err
 		}
 		u.PasswordHash, u.PasswordChangedAt = phc, now
 	}
@@ -233,15 +233,22 @@ func (s *Service) checkCurrentPassword(ctx context.Context, u store.User, curren
 		return Invalid(fieldError("currentPassword", "is required to change your password"))
 	}
 	key := "password:" + u.ID
-	if wait := s.guard.Blocked(key); wait > 0 {
+	// counted before the hash, so concurrent guesses cannot all slip under
+	// the limit; a success or a check that never ran is taken back
+	if wait := s.guard.Attempt(key); wait > 0 {
 		return TooManyAttempts(wait)
 	}
+	release, err := s.passwordSlot(ctx)
+	if err != nil {
+		s.guard.Forgive(key)
+		return err
+	}
 	ok, err := VerifyPassword(u.PasswordHash, current.Value)
+	release()
 	if err != nil {
 		s.log.ErrorContext(ctx, "stored password hash cannot be verified", "user_id", u.ID)
 	}
 	if !ok {
-		s.guard.Failed(key)
 		return Invalid(fieldError("currentPassword", "is not your current password"))
 	}
 	s.guard.Reset(key)

@@ -53,9 +53,9 @@ func (s *Service) Bootstrap(ctx context.Context, p BootstrapParams) (BootstrapRe
 	} else if len(password) < minPassword {
 		return BootstrapResult{}, fmt.Errorf("bootstrap password must have at least %d characters", minPassword)
 	}
-	phc, err := HashPassword(password, s.pw)
+	phc, err := s.hashPassword(ctx, password)
 	if err != nil {
-		return BootstrapResult{}, fmt.Errorf("hashing bootstrap password: %w", err)
+		return BootstrapResult{}, fmt.Errorf("bootstrap password: %w", err)
 	}
 	now := s.stamp()
 	userID := id.New(id.User)
@@ -96,7 +96,12 @@ func (s *Service) Login(ctx context.Context, userName, password string) (store.U
 	if phc == "" {
 		phc = dummyHash
 	}
+	release, err := s.passwordSlot(ctx)
+	if err != nil {
+		return store.User{}, err
+	}
 	ok, verr := VerifyPassword(phc, password)
+	release()
 	if verr != nil && u.PasswordHash != "" {
 		s.log.ErrorContext(ctx, "stored password hash cannot be verified", "user_id", u.ID)
 	}

@@ -320,9 +320,9 @@ func (s *Service) accountFor(ctx context.Context, inv store.Invite, p AcceptPara
 	if _, err := s.store.UserGetByName(ctx, name.Value); err == nil {
 		return store.User{}, TokenCreated{}, nameTaken()
 	}
-	phc, err := HashPassword(p.Password.Value, s.pw)
+	phc, err := s.hashPassword(ctx, p.Password.Value)
 	if err != nil {
-		return store.User{}, TokenCreated{}, fmt.Errorf("hashing password: %w", err)
+		return store.User{}, TokenCreated{}, err
 	}
 	u := store.User{ID: id.New(id.User), Name: name.Value, PasswordHash: phc, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
 	value := newUserToken()

@@ -1,14 +1,20 @@
 package service
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
+	"runtime"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/keyway-dev/keyway/internal/throttle"
 )
 
 // PasswordParams is the argon2id cost of new password hashes. Verification
@@ -36,6 +42,43 @@ const (
 	maxTime      = 16
 	maxThreads   = 64
 )
+
+// DefaultPasswordGate bounds argon2id work to GOMAXPROCS hashes at once,
+// at least 2 and at most 4 (with the default cost, at most 256 MiB of hash
+// memory); a request waits at most 5 s for a slot, and at most 32 per
+// slot wait, the others are answered 503 at once.
+func DefaultPasswordGate() *throttle.Gate {
+	return throttle.NewGate(min(max(runtime.GOMAXPROCS(0), 2), 4), 5*time.Second, 0)
+}
+
+// passwordSlot takes a slot of the password gate for one argon2id hash or
+// verification; release it right after. When none frees up in time the
+// error is a 503 the caller may retry.
+func (s *Service) passwordSlot(ctx context.Context) (release func(), err error) {
+	release, err = s.pwGate.Enter(ctx)
+	switch {
+	case errors.Is(err, throttle.ErrBusy):
+		return nil, &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, RetryAfter: 2 * time.Second,
+			Message: "Too many password checks are running at once; try again in a few seconds"}
+	case err != nil:
+		return nil, fmt.Errorf("waiting for a password slot: %w", err)
+	}
+	return release, nil
+}
+
+// hashPassword is HashPassword in a slot of the password gate.
+func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+	release, err := s.passwordSlot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	phc, err := HashPassword(password, s.pw)
+	if err != nil {
+		return "", fmt.Errorf("hashing password: %w", err)
+	}
+	return phc, nil
+}
 
 // ErrPasswordHash means a stored password hash is not a PHC string keyway
 // can verify.

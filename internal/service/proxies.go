@@ -280,6 +280,7 @@ func (s *Service) applyProxy(fe *FieldErrors, px *store.Proxy, p ProxyParams, cr
 	px.AsyncAttemptTimeoutSeconds = optInt(fe, "proxyAsyncAttemptTimeoutSeconds", p.AsyncAttemptTimeoutSeconds, px.AsyncAttemptTimeoutSeconds, 1, MaxAsyncAttemptTimeoutSeconds)
 	if p.AsyncCallbackOrigins.Set {
 		px.AsyncCallbackOrigins = checkOrigins(fe, "proxyAsyncCallbackOrigins", p.AsyncCallbackOrigins.Value, false)
+		s.checkCallbackOrigins(fe, p.AsyncCallbackOrigins.Value)
 	}
 	if p.CorsOrigins.Set {
 		px.CorsOrigins = checkOrigins(fe, "proxyCorsOrigins", p.CorsOrigins.Value, true)

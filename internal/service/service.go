@@ -79,6 +79,10 @@ type Deps struct {
 	// Usage reads meter usage (the data plane's limits.Counter); nil
 	// answers 503 on the usage route.
 	Usage UsageReader
+	// PasswordGate bounds the argon2id hashes and verifications running at
+	// once (sign-in, password change, invite acceptance, user creation);
+	// nil: DefaultPasswordGate.
+	PasswordGate *throttle.Gate
 }
 
 // Service implements the domain operations. It is safe for concurrent use.
@@ -99,6 +103,8 @@ type Service struct {
 	mailer   Mailer
 	// guard throttles guessing of current passwords.
 	guard *throttle.Limiter
+	// pwGate bounds concurrent argon2id work.
+	pwGate *throttle.Gate
 }
 
 // New builds a Service from its dependencies.
@@ -129,6 +135,10 @@ func New(d Deps) *Service {
 		s.pw = DefaultPasswordParams
 	}
 	s.guard = throttle.New(throttle.Options{Now: s.now})
+	s.pwGate = d.PasswordGate
+	if s.pwGate == nil {
+		s.pwGate = DefaultPasswordGate()
+	}
 	return s
 }
 

@@ -139,6 +139,20 @@ func checkOrigins(fe *FieldErrors, field string, list []string, allowStar bool) 
 	return out
 }
 
+// checkCallbackOrigins runs the save-time egress check on callback
+// origins, which keyway will call: an origin whose host is a literal IP
+// address in a blocked range is refused, naming the egress rule (SPEC §2).
+// Browser origins (proxyCorsOrigins) are never called and not checked.
+func (s *Service) checkCallbackOrigins(fe *FieldErrors, list []string) {
+	for i, o := range list {
+		if n, err := normalizeOrigin(o); err == nil {
+			if err := s.checkURL(n); err != nil {
+				fe.Add(fmt.Sprintf("proxyAsyncCallbackOrigins[%d]", i), "is refused by the egress policy: "+err.Error())
+			}
+		}
+	}
+}
+
 func normalizeOrigin(o string) (string, error) {
 	bad := fmt.Errorf("%q is not an origin (scheme://host[:port])", o)
 	u, err := url.Parse(o)

@@ -87,6 +87,42 @@ func (l *Limiter) Failed(key string) time.Duration {
 	return e.since.Add(l.o.Window).Sub(now)
 }
 
+// Attempt counts an attempt of key before it is checked, so concurrent
+// attempts cannot all pass a limit that each would see unreached (as
+// Blocked then Failed would let them). It returns how long key must wait
+// when it is already at its limit; nothing is counted then. A checked
+// attempt that succeeded, or one never checked, is taken back with Forgive
+// (or Reset); a failed one stays counted.
+func (l *Limiter) Attempt(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.o.Now()
+	e := l.entries[key]
+	if e != nil && now.Sub(e.since) < l.o.Window && e.count >= l.o.Limit {
+		return e.since.Add(l.o.Window).Sub(now)
+	}
+	if e == nil || now.Sub(e.since) >= l.o.Window {
+		if e == nil && len(l.entries) >= l.o.MaxKeys {
+			l.pruneLocked(now)
+		}
+		e = &entry{since: now}
+		l.entries[key] = e
+	}
+	e.count++
+	return 0
+}
+
+// Forgive takes back one attempt counted by Attempt.
+func (l *Limiter) Forgive(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e := l.entries[key]; e != nil {
+		if e.count--; e.count <= 0 {
+			delete(l.entries, key)
+		}
+	}
+}
+
 // Reset forgets key's failures (after a success).
 func (l *Limiter) Reset(key string) {
 	l.mu.Lock()

@@ -54,6 +54,8 @@ type env struct {
 	st    store.Store
 	admin service.Actor
 	skew  *atomic.Int64
+	// sprayNames are users for throttle tests (sprayUsers).
+	sprayNames []string
 }
 
 // newEnv starts the dashboard; with, when given, adjusts the service's

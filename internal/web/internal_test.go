@@ -105,28 +105,43 @@ func TestLoginThrottleWindow(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1_800_000_000, 0)
 	th := newLoginThrottle(func() time.Time { return now })
-	for range maxFailuresPerKey {
-		th.failed("192.0.2.1", "alice")
+	for i := range maxFailuresPerKey {
+		if th.begin("192.0.2.1", "alice") != 0 {
+			t.Fatalf("attempt %d blocked", i+1)
+		}
 	}
-	if th.blocked("192.0.2.9", "alice") == 0 {
-		t.Fatal("name not blocked from another address")
+	if th.begin("192.0.2.9", "alice") == 0 {
+		t.Fatal("name not blocked from another address of the same network")
 	}
-	if th.blocked("192.0.2.1", "bob") != 0 {
+	// a lockout attempt from one network does not block the real user elsewhere
+	if th.begin("198.51.100.7", "alice") != 0 || th.begin("2001:db8::1", "alice") != 0 {
+		t.Fatal("the name is blocked from other networks")
+	}
+	th.succeeded("198.51.100.7", "alice")
+	if th.begin("192.0.2.1", "bob") != 0 {
 		t.Fatal("address blocked before its own limit")
 	}
-	for i := range maxFailuresPerIP {
-		th.failed("192.0.2.1", fmt.Sprint("n", i))
+	th.abandoned("192.0.2.1", "bob") // never checked: not counted
+	for i := range maxFailuresPerIP - maxFailuresPerKey {
+		if th.begin("192.0.2.1", fmt.Sprint("n", i)) != 0 {
+			t.Fatalf("address blocked after %d attempts", maxFailuresPerKey+i)
+		}
 	}
-	if th.blocked("192.0.2.1", "carol") == 0 {
+	if th.begin("192.0.2.1", "carol") == 0 {
 		t.Fatal("address spraying names not blocked")
 	}
-	th.succeeded("alice")
-	if th.blocked("192.0.2.9", "alice") != 0 {
-		t.Fatal("success did not clear the name")
+	for range maxFailuresPerKey - 1 {
+		th.begin("203.0.113.5", "dave")
+	}
+	th.succeeded("203.0.113.5", "dave")
+	for range maxFailuresPerKey {
+		if th.begin("203.0.113.5", "dave") != 0 {
+			t.Fatal("success did not clear the name's failures")
+		}
 	}
 	now = now.Add(throttleWindow)
-	if th.blocked("192.0.2.1", "carol") != 0 {
-		t.Fatal("address still blocked after the window")
+	if th.begin("192.0.2.1", "carol") != 0 || th.begin("192.0.2.1", "alice") != 0 {
+		t.Fatal("still blocked after the window")
 	}
 }
 

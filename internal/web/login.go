@@ -68,11 +68,6 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) error {
 	name, password := strings.TrimSpace(v.Get("username")), v.Get("password")
 	f := newForm("login", url.Values{"username": {name}, "next": {localPath(v.Get("next"), "")}})
 	ip := realip.From(r, d.trusted).String()
-	if wait := d.throttle.blocked(ip, name); wait > 0 {
-		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-		f.General = append(f.General, fmt.Sprintf("Too many failed sign-ins. Try again in %s.", roundUp(wait)))
-		return d.renderLogin(w, r, http.StatusTooManyRequests, f)
-	}
 	if name == "" || password == "" {
 		if name == "" {
 			f.Errors["username"] = "Enter your user name"
@@ -82,17 +77,29 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) error {
 		}
 		return d.renderLogin(w, r, http.StatusBadRequest, f)
 	}
+	// counted before the (costly) check; taken back unless it fails
+	if wait := d.throttle.begin(ip, name); wait > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+		f.General = append(f.General, fmt.Sprintf("Too many failed sign-ins. Try again in %s.", roundUp(wait)))
+		return d.renderLogin(w, r, http.StatusTooManyRequests, f)
+	}
 	u, err := d.svc.Login(r.Context(), name, password)
-	if se, ok := err.(*service.Error); ok && se.Status == http.StatusUnauthorized {
-		d.throttle.failed(ip, name)
+	se, _ := err.(*service.Error)
+	switch {
+	case se != nil && se.Status == http.StatusUnauthorized:
 		d.log.InfoContext(r.Context(), "dashboard sign-in failed", "remote", ip)
 		f.General = append(f.General, "The user name or password is not right.")
 		return d.renderLogin(w, r, http.StatusUnauthorized, f)
-	}
-	if err != nil {
+	case se != nil && se.Status == http.StatusServiceUnavailable:
+		d.throttle.abandoned(ip, name)
+		w.Header().Set("Retry-After", fmt.Sprint(max(int(se.RetryAfter.Seconds()), 1)))
+		f.General = append(f.General, "Too many sign-ins are being checked right now. Try again in a few seconds.")
+		return d.renderLogin(w, r, http.StatusServiceUnavailable, f)
+	case err != nil:
+		d.throttle.abandoned(ip, name)
 		return err
 	}
-	d.throttle.succeeded(name)
+	d.throttle.succeeded(ip, name)
 	d.clearLoginCookie(w, r)
 	d.setSession(w, r, d.newSession(u.ID))
 	return redirect(w, r, localPath(f.Get("next"), "/proxies"))
