@@ -118,3 +118,27 @@ func Valid(prefix, s string) bool {
 	}
 	return true
 }
+
+// Time is the creation time an id carries (millisecond precision); false
+// when s is not an id of that prefix.
+func Time(prefix, s string) (time.Time, bool) {
+	if !Valid(prefix, s) {
+		return time.Time{}, false
+	}
+	var hi, lo uint64
+	for _, c := range []byte(s[len(prefix)+1:]) {
+		v := uint64(strings.IndexByte(alphabet, c))
+		hi = hi<<5 | lo>>59
+		lo = lo<<5 | v
+	}
+	return time.UnixMilli(int64(hi >> 16)).UTC(), true
+}
+
+// Last is the greatest id of the prefix made in t's millisecond: every id
+// made at or before t sorts at or below it.
+func Last(prefix string, t time.Time) string {
+	var raw [16]byte
+	binary.BigEndian.PutUint64(raw[:8], uint64(t.UnixMilli())<<16|0xffff)
+	binary.BigEndian.PutUint64(raw[8:], ^uint64(0))
+	return format(prefix, &raw)
+}

@@ -1,6 +1,7 @@
 package id
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,5 +47,23 @@ func TestNewFastIsValidAndIncreasing(t *testing.T) {
 			t.Fatalf("id %d: %q after %q", i, v, prev)
 		}
 		prev = v
+	}
+}
+
+func TestTimeAndLast(t *testing.T) {
+	at := time.UnixMilli(1_790_000_123_456).UTC()
+	for _, s := range []string{NewAt(Request, at), NewFast(Request, at)} {
+		got, ok := Time(Request, s)
+		if !ok || !got.Equal(at) {
+			t.Fatalf("Time(%s) = %v, %v; want %v", s, got, ok, at)
+		}
+		if last := Last(Request, at); s > last || Last(Request, at.Add(-time.Millisecond)) >= s {
+			t.Fatalf("%s not in (Last(t-1ms), Last(t)] = (%s, %s]", s, Last(Request, at.Add(-time.Millisecond)), last)
+		}
+	}
+	for _, bad := range []string{"", "req_", "prx_01jd0000000000000000000000", "req_01JD0000000000000000000000", "req_" + strings.Repeat("u", 26)} {
+		if _, ok := Time(Request, bad); ok {
+			t.Errorf("Time(%q) accepted", bad)
+		}
 	}
 }

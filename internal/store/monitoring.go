@@ -12,6 +12,13 @@ type Monitoring interface {
 	// transaction (a group commit). An id already stored is replaced, so a
 	// retried batch or a later update of an async request is harmless.
 	RequestLogInsert(ctx context.Context, entries []RequestLog) error
+	// RequestLogAppend stores a batch of finished entries in chunks, one
+	// row per proxy and batch (EncodeLogChunks): the request log writer's
+	// path, far cheaper per entry than RequestLogInsert. Appended entries
+	// are read back like inserted ones, are never replaced, and are found
+	// by RequestLogGet only under a request id (id.Request) written within
+	// LogIDWindow of the id's time.
+	RequestLogAppend(ctx context.Context, entries []RequestLog) error
 	// RequestLogGet reads one entry of a client's proxy.
 	RequestLogGet(ctx context.Context, clientID, proxyID, id string) (RequestLog, error)
 	// RequestLogList lists a proxy's entries, newest processed first, after
@@ -22,8 +29,11 @@ type Monitoring interface {
 	// (ignoring Cursor and Limit), but stops at max+1: a result above max
 	// means "more than max".
 	RequestLogCount(ctx context.Context, p RequestLogListParams, max int64) (int64, error)
-	// RequestLogDeleteBefore deletes at most limit entries processed before
-	// cutoff and reports how many it deleted; callers loop in small batches.
+	// RequestLogDeleteBefore deletes at most limit rows processed before
+	// cutoff, and a few expired chunks when fewer rows were left (a chunk
+	// goes whole once its newest entry is expired, so may count more than
+	// limit); it reports how many entries it deleted. Callers loop until it
+	// reports 0.
 	RequestLogDeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error)
 
 	// RollupAdd adds each delta to its bucket (creating it when missing),

@@ -115,7 +115,9 @@ func (c *Cleanup) RunOnce(ctx context.Context) int64 {
 	return total
 }
 
-// drain runs del until a batch comes back short, the job stops or it fails.
+// drain runs del until a batch deletes nothing, the job stops or it fails
+// (a batch may delete fewer than Batch while more is left: request log
+// chunks are deleted a few whole chunks at a time).
 func (c *Cleanup) drain(ctx context.Context, what string, del func(context.Context) (int64, error)) int64 {
 	var total int64
 	for {
@@ -130,7 +132,7 @@ func (c *Cleanup) drain(ctx context.Context, what string, del func(context.Conte
 			c.o.Logger.Error("retention cleanup failed", slog.String("what", what), slog.String("error", err.Error()))
 			return total
 		}
-		if n < int64(c.o.Batch) {
+		if n == 0 {
 			if total > 0 {
 				c.o.Logger.Info("retention cleanup", slog.String("what", what), slog.Int64("deleted", total))
 			}

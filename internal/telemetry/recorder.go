@@ -12,7 +12,7 @@ import (
 
 // Sink is where the recorder writes (a store.Store).
 type Sink interface {
-	RequestLogInsert(ctx context.Context, entries []store.RequestLog) error
+	RequestLogAppend(ctx context.Context, entries []store.RequestLog) error
 	RollupAdd(ctx context.Context, deltas []store.Rollup) error
 }
 
@@ -202,7 +202,8 @@ func (r *Recorder) drain(batch []*Event) {
 	}
 }
 
-// write redacts and stores one batch in a single transaction.
+// write redacts and stores one batch in a single transaction, as one
+// chunk per proxy.
 func (r *Recorder) write(batch []*Event) {
 	entries := make([]store.RequestLog, len(batch))
 	for i, ev := range batch {
@@ -211,7 +212,7 @@ func (r *Recorder) write(batch []*Event) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := r.o.Sink.RequestLogInsert(ctx, entries); err != nil {
+	if err := r.o.Sink.RequestLogAppend(ctx, entries); err != nil {
 		r.log.Error("writing request log failed; entries lost", slog.Int("entries", len(entries)), slog.String("error", err.Error()))
 		if r.o.Metrics != nil {
 			r.o.Metrics.logErrors.Add(float64(len(entries)))

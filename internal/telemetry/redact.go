@@ -133,28 +133,38 @@ func (r *Redactor) headerMap(ev *Event, sc *scrubber) map[string]string {
 	if len(ev.Header) == 0 {
 		return nil
 	}
-	injected := map[string]bool{}
+	var injected []string
 	if ev.Proxy.Injector != nil {
-		for _, h := range ev.Proxy.Injector.HeaderNames() {
-			injected[http.CanonicalHeaderKey(h)] = true
+		injected = ev.Proxy.Injector.HeaderNames()
+	}
+	out := make(map[string]string, min(len(ev.Header), maxLoggedHeaders))
+	add := func(k string, vals []string) {
+		ck := http.CanonicalHeaderKey(k)
+		if r.headers[ck] || slices.ContainsFunc(injected, func(h string) bool { return strings.EqualFold(h, ck) }) {
+			out[ck] = Redacted
+			return
 		}
+		v := ""
+		if len(vals) == 1 {
+			v = vals[0]
+		} else {
+			v = strings.Join(vals, ", ")
+		}
+		out[ck] = truncate(sc.text(v), maxValueBytes)
+	}
+	if len(ev.Header) <= maxLoggedHeaders {
+		for k, vals := range ev.Header {
+			add(k, vals)
+		}
+		return out
 	}
 	names := make([]string, 0, len(ev.Header))
 	for k := range ev.Header {
 		names = append(names, k)
 	}
-	if len(names) > maxLoggedHeaders {
-		sort.Strings(names) // keep the same ones every time
-		names = names[:maxLoggedHeaders]
-	}
-	out := make(map[string]string, len(names))
-	for _, k := range names {
-		ck := http.CanonicalHeaderKey(k)
-		if r.headers[ck] || injected[ck] {
-			out[ck] = Redacted
-			continue
-		}
-		out[ck] = truncate(sc.text(strings.Join(ev.Header[k], ", ")), maxValueBytes)
+	sort.Strings(names) // keep the same ones every time
+	for _, k := range names[:maxLoggedHeaders] {
+		add(k, ev.Header[k])
 	}
 	return out
 }

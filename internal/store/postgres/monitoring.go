@@ -23,6 +23,10 @@ type monitoringQueries struct {
 	RequestLogList           string
 	RequestLogCount          string
 	RequestLogDeleteBefore   string
+	LogChunkInsert           string
+	LogChunkList             string
+	LogChunkFind             string
+	LogChunkDeleteBefore     string
 	RollupEnsure             string
 	RollupHistograms         string
 	RollupAddCounts          string
@@ -82,46 +86,6 @@ func (s *Store) RequestLogInsert(ctx context.Context, entries []store.RequestLog
 	return nil
 }
 
-// RequestLogGet reads one entry.
-func (s *Store) RequestLogGet(ctx context.Context, clientID, proxyID, id string) (store.RequestLog, error) {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	e, err := queryOne(ctx, s.pool, scanRequestLog, mq.RequestLogGet, args{"id": id, "proxy_id": proxyID, "client_id": clientID})
-	if err != nil {
-		return e, fmt.Errorf("getting request: %w", err)
-	}
-	return e, nil
-}
-
-// RequestLogList lists a page of a proxy's entries, newest first.
-func (s *Store) RequestLogList(ctx context.Context, p store.RequestLogListParams) ([]store.RequestLog, error) {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	a := listBounds(p)
-	a["cursor_at"], a["cursor_id"], a["limit"] = maxTime, "", p.Limit
-	if p.Cursor != nil {
-		a["cursor_at"], a["cursor_id"] = ts(p.Cursor.ProcessedAt), p.Cursor.ID
-	}
-	out, err := queryList(ctx, s.pool, scanRequestLog, mq.RequestLogList, a)
-	if err != nil {
-		return nil, fmt.Errorf("listing requests: %w", err)
-	}
-	return out, nil
-}
-
-// RequestLogCount counts matches up to max+1.
-func (s *Store) RequestLogCount(ctx context.Context, p store.RequestLogListParams, max int64) (int64, error) {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	a := listBounds(p)
-	a["max"] = max + 1
-	var n int64
-	if err := s.pool.QueryRow(ctx, mq.RequestLogCount, a).Scan(&n); err != nil {
-		return 0, fmt.Errorf("counting requests: %w", mapErr(err))
-	}
-	return n, nil
-}
-
 func listBounds(p store.RequestLogListParams) args {
 	a := args{"proxy_id": p.ProxyID, "client_id": p.ClientID, "after": minTime, "before": maxTime,
 		"status_min": p.StatusMin, "status_max": 1 << 30, "method": "", "path": ""}
@@ -142,11 +106,6 @@ func listBounds(p store.RequestLogListParams) args {
 		a["status_max"] = p.StatusMax
 	}
 	return a
-}
-
-// RequestLogDeleteBefore deletes up to limit of the oldest expired entries.
-func (s *Store) RequestLogDeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
-	return s.deleteBatch(ctx, "request log", mq.RequestLogDeleteBefore, args{"cutoff": ts(cutoff), "limit": limit})
 }
 
 // deleteBatch runs one batched delete and returns the rows it removed.

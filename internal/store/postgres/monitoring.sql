@@ -160,3 +160,29 @@ SELECT id, client_id, name, type, auth_type, region, config, secret_sealed, secr
 FROM credentials
 WHERE expires_at >= @from AND expires_at < @to AND NOT temporary
 ORDER BY expires_at, id;
+
+-- name: LogChunkInsert
+INSERT INTO request_log_chunks (proxy_id, client_id, first_at, last_at, min_id, max_id, entries,
+    statuses, data)
+VALUES (@proxy_id, @client_id, @first_at, @last_at, @min_id, @max_id, @entries, @statuses, @data);
+
+-- The chunks that may hold entries of the range, newest first; the caller
+-- stops reading once the page is full (store.LogPage).
+-- name: LogChunkList
+SELECT first_at, last_at, min_id, max_id, entries, statuses, data FROM request_log_chunks
+WHERE proxy_id = @proxy_id AND client_id = @client_id
+    AND last_at > @after AND first_at < @before AND first_at <= @cursor_at
+ORDER BY last_at DESC;
+
+-- Chunks written within store.LogIDWindow of the id's time whose id range
+-- holds it.
+-- name: LogChunkFind
+SELECT first_at, last_at, min_id, max_id, entries, statuses, data FROM request_log_chunks
+WHERE proxy_id = @proxy_id AND client_id = @client_id
+    AND max_id >= @id AND max_id <= @id_ceiling AND min_id <= @id;
+
+-- name: LogChunkDeleteBefore
+DELETE FROM request_log_chunks WHERE seq IN (
+    SELECT seq FROM request_log_chunks WHERE last_at < @cutoff ORDER BY last_at LIMIT @limit
+)
+RETURNING entries;

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"time"
 
 	"github.com/keyway-dev/keyway/internal/store"
 )
@@ -43,6 +42,11 @@ type monitoringQueries struct {
 	DeliveryLease            string
 	DeliveryUpdate           string
 	CredentialListExpiring   string
+	LogChunkInsert           string
+	LogChunkList             string
+	LogChunkFind             string
+	LogChunkExpired          string
+	LogChunkDelete           string
 }
 
 var mq = mustQueries[monitoringQueries]("monitoring.sql", monitoringSQL)
@@ -119,41 +123,6 @@ func kindOr(k string) string {
 	return k
 }
 
-// RequestLogGet reads one entry.
-func (s *Store) RequestLogGet(ctx context.Context, clientID, proxyID, id string) (store.RequestLog, error) {
-	e, err := queryOne(ctx, s.r, scanRequestLog, mq.RequestLogGet,
-		sql.Named("id", id), sql.Named("proxy_id", proxyID), sql.Named("client_id", clientID))
-	if err != nil {
-		return e, fmt.Errorf("getting request: %w", err)
-	}
-	return e, nil
-}
-
-// RequestLogList lists a page of a proxy's entries, newest first.
-func (s *Store) RequestLogList(ctx context.Context, p store.RequestLogListParams) ([]store.RequestLog, error) {
-	cursorAt, cursorID := int64(math.MaxInt64), ""
-	if p.Cursor != nil {
-		cursorAt, cursorID = p.Cursor.ProcessedAt.UnixMilli(), p.Cursor.ID
-	}
-	args := append(listBounds(p), sql.Named("cursor_at", cursorAt), sql.Named("cursor_id", cursorID),
-		sql.Named("limit", int64(p.Limit)))
-	out, err := queryList(ctx, s.r, scanRequestLog, mq.RequestLogList, args...)
-	if err != nil {
-		return nil, fmt.Errorf("listing requests: %w", err)
-	}
-	return out, nil
-}
-
-// RequestLogCount counts matches up to max+1.
-func (s *Store) RequestLogCount(ctx context.Context, p store.RequestLogListParams, max int64) (int64, error) {
-	var n int64
-	args := append(listBounds(p), sql.Named("max", max+1))
-	if err := s.r.QueryRowContext(ctx, mq.RequestLogCount, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("counting requests: %w", err)
-	}
-	return n, nil
-}
-
 // listBounds turns absent bounds into extreme values (see monitoring.sql).
 func listBounds(p store.RequestLogListParams) []any {
 	after, before := int64(math.MinInt64), int64(math.MaxInt64)
@@ -173,12 +142,6 @@ func listBounds(p store.RequestLogListParams) []any {
 		sql.Named("status_min", int64(p.StatusMin)), sql.Named("status_max", int64(smax)),
 		sql.Named("method", methodPrefix(p.Method)), sql.Named("path", pathNeedle(p.PathContains)),
 	}
-}
-
-// RequestLogDeleteBefore deletes up to limit of the oldest expired entries.
-func (s *Store) RequestLogDeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
-	return s.deleteBatch(ctx, "request log", mq.RequestLogDeleteBefore,
-		sql.Named("cutoff", cutoff.UnixMilli()), sql.Named("limit", int64(limit)))
 }
 
 // deleteBatch runs one batched delete and returns the rows it removed.

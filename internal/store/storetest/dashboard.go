@@ -15,11 +15,12 @@ var dashboardTests = []struct {
 	name string
 	fn   func(t *testing.T, s store.Store)
 }{
-	{"RequestLogSearch", testRequestLogSearch},
+	{"RequestLogSearch", byWriter(testRequestLogSearch, insertRows)},
+	{"RequestLogSearchChunks", byWriter(testRequestLogSearch, appendChunks)},
 	{"AsyncBrowse", testAsyncBrowse},
 }
 
-func testRequestLogSearch(t *testing.T, s store.Store) {
+func testRequestLogSearch(t *testing.T, s store.Store, write logWriter) {
 	ctx := t.Context()
 	type row struct {
 		method, path string
@@ -38,7 +39,7 @@ func testRequestLogSearch(t *testing.T, s store.Store) {
 		e.Params = map[string]string{"nul": "a\x00b", "quote": `"`}
 		all = append(all, e)
 	}
-	must(t, s.RequestLogInsert(ctx, append(all, fullEntry("cli_a", "prx_b", 1))))
+	must(t, write(ctx, s, append(all, fullEntry("cli_a", "prx_b", 1))))
 	for _, tc := range []struct {
 		method, path string
 		statusMin    int

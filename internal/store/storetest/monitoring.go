@@ -1,11 +1,13 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/keyway-dev/keyway/internal/id"
 	"github.com/keyway-dev/keyway/internal/store"
 )
 
@@ -17,8 +19,12 @@ var monitoringTests = []struct {
 }{
 	{"ProxyLogBodies", testProxyLogBodies},
 	{"RequestLog", testRequestLog},
-	{"RequestLogListPaging", testRequestLogListPaging},
-	{"RequestLogDeleteBefore", testRequestLogDeleteBefore},
+	{"RequestLogListPaging", byWriter(testRequestLogListPaging, insertRows)},
+	{"RequestLogListPagingChunks", byWriter(testRequestLogListPaging, appendChunks)},
+	{"RequestLogListPagingMixed", byWriter(testRequestLogListPaging, mixedWrites)},
+	{"RequestLogDeleteBefore", byWriter(testRequestLogDeleteBefore, insertRows)},
+	{"RequestLogDeleteBeforeChunks", byWriter(testRequestLogDeleteBefore, appendEach)},
+	{"RequestLogChunks", testRequestLogChunks},
 	{"Rollup", testRollup},
 	{"RollupConcurrent", testRollupConcurrent},
 	{"Notification", testNotification},
@@ -45,7 +51,7 @@ func testProxyLogBodies(t *testing.T, s store.Store) {
 
 func fullEntry(clientID, proxyID string, sec int) store.RequestLog {
 	return store.RequestLog{
-		ID: newID("req"), ProxyID: proxyID, ClientID: clientID, Kind: "sync", Processed: true,
+		ID: id.NewAt(id.Request, at(sec)), ProxyID: proxyID, ClientID: clientID, Kind: "sync", Processed: true,
 		ReceivedAt: at(sec), SentAt: at(sec).Add(2 * time.Millisecond), ProcessedAt: at(sec).Add(50 * time.Millisecond),
 		Method: "POST", Path: "/v1/items/7", Headers: map[string]string{"Accept": "application/json", "Authorization": "[redacted]"},
 		Params: map[string]string{"page": "2"}, Status: 201, Code: "proxy-access-granted", Message: "Proxy authentication successful",
@@ -101,7 +107,7 @@ func testRequestLog(t *testing.T, s store.Store) {
 	same(t, "RequestLogGet after replace", got, upd, normEntry)
 }
 
-func testRequestLogListPaging(t *testing.T, s store.Store) {
+func testRequestLogListPaging(t *testing.T, s store.Store, write logWriter) {
 	ctx := t.Context()
 	var all []store.RequestLog
 	for i := range 75 { // more than one multi-row statement holds
@@ -110,7 +116,7 @@ func testRequestLogListPaging(t *testing.T, s store.Store) {
 		all = append(all, e)
 	}
 	other := fullEntry("cli_a", "prx_b", 3)
-	must(t, s.RequestLogInsert(ctx, append(all, other)))
+	must(t, write(ctx, s, append(all, other)))
 	newestFirst := func(list []store.RequestLog) []store.RequestLog {
 		out := append([]store.RequestLog(nil), list...)
 		for i := range out {
@@ -168,23 +174,32 @@ func testRequestLogListPaging(t *testing.T, s store.Store) {
 	}
 }
 
-func testRequestLogDeleteBefore(t *testing.T, s store.Store) {
+func testRequestLogDeleteBefore(t *testing.T, s store.Store, write logWriter) {
 	ctx := t.Context()
 	var batch []store.RequestLog
 	for i := range 10 {
 		batch = append(batch, fullEntry("cli_a", "prx_a", i*10))
 	}
-	must(t, s.RequestLogInsert(ctx, batch))
+	must(t, write(ctx, s, batch))
 	cutoff := at(45) // entries 0..4 are older (processed at +50 ms)
-	n, err := s.RequestLogDeleteBefore(ctx, cutoff, 3)
-	must(t, err)
-	if n != 3 {
-		t.Fatalf("first batch deleted %d, want 3", n)
+	var calls []int64
+	for range 20 {
+		n, err := s.RequestLogDeleteBefore(ctx, cutoff, 3)
+		must(t, err)
+		calls = append(calls, n)
+		if n > 3 {
+			t.Fatalf("one batch deleted %d entries, limit 3 (calls %v)", n, calls)
+		}
+		if n == 0 {
+			break
+		}
 	}
-	n, _ = s.RequestLogDeleteBefore(ctx, cutoff, 3)
-	m, _ := s.RequestLogDeleteBefore(ctx, cutoff, 3)
-	if n != 2 || m != 0 {
-		t.Fatalf("later batches deleted %d, %d; want 2, 0", n, m)
+	var total int64
+	for _, n := range calls {
+		total += n
+	}
+	if total != 5 || calls[len(calls)-1] != 0 {
+		t.Fatalf("batches deleted %v; want 5 in all, then 0", calls)
 	}
 	left, _ := s.RequestLogCount(ctx, store.RequestLogListParams{ClientID: "cli_a", ProxyID: "prx_a"}, 100)
 	if left != 5 {
@@ -192,6 +207,9 @@ func testRequestLogDeleteBefore(t *testing.T, s store.Store) {
 	}
 	if _, err := s.RequestLogGet(ctx, "cli_a", "prx_a", batch[5].ID); err != nil {
 		t.Errorf("a newer entry was deleted: %v", err)
+	}
+	if _, err := s.RequestLogGet(ctx, "cli_a", "prx_a", batch[4].ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an expired entry is still there: %v", err)
 	}
 }
 
