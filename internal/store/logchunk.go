@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keyway-dev/keyway/internal/id"
@@ -88,7 +89,8 @@ func EncodeLogChunks(entries []RequestLog) []LogChunk {
 		groups[k] = append(groups[k], i)
 	}
 	out := make([]LogChunk, 0, len(order))
-	var enc chunkEncoder
+	enc := encoders.Get().(*chunkEncoder)
+	defer encoders.Put(enc)
 	for _, k := range order {
 		enc.reset()
 		for _, i := range groups[k] {
@@ -105,16 +107,23 @@ func EncodeLogChunks(entries []RequestLog) []LogChunk {
 	return out
 }
 
+// encoders keeps chunk encoders (their string table and buffer) between
+// batches.
+var encoders = sync.Pool{New: func() any { return new(chunkEncoder) }}
+
 type chunkEncoder struct {
 	strs    map[string]uint64
 	table   []string
 	body    []byte
 	n       int
 	first   int64
-	last    int64
+	lastAt  int64
 	minID   string
 	maxID   string
 	classes int64
+	// last and lastIdx remember each refAt slot's previous string.
+	last    [7]string
+	lastIdx [7]uint64
 }
 
 func (c *chunkEncoder) reset() {
@@ -122,9 +131,23 @@ func (c *chunkEncoder) reset() {
 		c.strs = make(map[string]uint64, 64)
 	}
 	clear(c.strs)
+	clear(c.table)
 	c.table = c.table[:0]
 	c.body = c.body[:0]
-	c.n, c.first, c.last, c.minID, c.maxID, c.classes = 0, 0, 0, "", "", 0
+	c.n, c.first, c.lastAt, c.minID, c.maxID, c.classes = 0, 0, 0, "", "", 0
+	c.last, c.lastIdx = [7]string{}, [7]uint64{}
+}
+
+// refAt is ref for a field that often repeats the previous entry's
+// value (kind, method, path, code …): slot is the field's, and a repeat
+// costs a comparison instead of a hash lookup.
+func (c *chunkEncoder) refAt(slot int, s string) {
+	if c.n > 1 && c.last[slot] == s {
+		c.body = binary.AppendUvarint(c.body, c.lastIdx[slot])
+		return
+	}
+	c.ref(s)
+	c.last[slot], c.lastIdx[slot] = s, c.strs[s]
 }
 
 func (c *chunkEncoder) ref(s string) {
@@ -160,8 +183,8 @@ func (c *chunkEncoder) add(e *RequestLog) {
 	if c.n == 0 || processed < c.first {
 		c.first = processed
 	}
-	if c.n == 0 || processed > c.last {
-		c.last = processed
+	if c.n == 0 || processed > c.lastAt {
+		c.lastAt = processed
 	}
 	if c.n == 0 || e.ID < c.minID {
 		c.minID = e.ID
@@ -211,13 +234,13 @@ func (c *chunkEncoder) add(e *RequestLog) {
 	c.body = b
 	c.rawString(e.ID)
 	c.rawString(e.TraceID)
-	c.ref(kindOrSync(e.Kind))
-	c.ref(e.State)
-	c.ref(e.Method)
-	c.ref(e.Path)
-	c.ref(e.Code)
-	c.ref(e.Message)
-	c.ref(e.RuleID)
+	c.refAt(0, kindOrSync(e.Kind))
+	c.refAt(1, e.State)
+	c.refAt(2, e.Method)
+	c.refAt(3, e.Path)
+	c.refAt(4, e.Code)
+	c.refAt(5, e.Message)
+	c.refAt(6, e.RuleID)
 	c.pairs(e.Headers)
 	c.pairs(e.Params)
 	c.raw(e.Detail)
@@ -251,7 +274,7 @@ func (c *chunkEncoder) finish(proxyID, clientID string) LogChunk {
 	}
 	data = binary.AppendUvarint(data, uint64(c.n))
 	data = append(data, c.body...)
-	return LogChunk{ProxyID: proxyID, ClientID: clientID, FirstAt: c.first, LastAt: c.last, MinID: c.minID,
+	return LogChunk{ProxyID: proxyID, ClientID: clientID, FirstAt: c.first, LastAt: c.lastAt, MinID: c.minID,
 		MaxID: c.maxID, Entries: c.n, Statuses: c.classes, Data: data}
 }
 

@@ -102,4 +102,14 @@ func TestMedianAndRatios(t *testing.T) {
 	if q := r["keywayOverBare"]; math.Abs(q.CPUPerReq-1.6) > 1e-9 || math.Abs(q.RPS-0.625) > 1e-9 {
 		t.Errorf("keywayOverBare = %+v", q)
 	}
+	// Paired ratios: per pass, then the median (drift cancels out).
+	pass := func(rps, cpu float64) runStats { return runStats{wrkResult: wrkResult{RPS: rps}, CPUUsPerReq: f(cpu)} }
+	targets = []targetReport{
+		{Name: "keyway", Median: summary{RPS: 100, CPUUsPerReq: f(60)}, Passes: []runStats{pass(100, 50), pass(100, 60), pass(50, 110)}},
+		{Name: "keyway-nolog", Median: summary{RPS: 100, CPUUsPerReq: f(50)}, Passes: []runStats{pass(100, 50), pass(125, 50), pass(50, 100)}},
+	}
+	q := ratios(targets)["logOverNolog"]
+	if math.Abs(q.CPUPerReq-1.2) > 1e-9 || math.Abs(q.PairedCPUPerReq-1.1) > 1e-9 || math.Abs(q.PairedRPS-1) > 1e-9 {
+		t.Errorf("logOverNolog = %+v, want CPU 1.2 (medians), paired CPU 1.1 and req/s 1", q)
+	}
 }

@@ -55,6 +55,11 @@ type summary struct {
 type ratio struct {
 	CPUPerReq float64 `json:"cpuPerReq"`
 	RPS       float64 `json:"rps"`
+	// PairedCPUPerReq and PairedRPS are the medians of the per-pass
+	// ratios: the two targets of a pass ran one after the other, so slow
+	// drift of a shared machine cancels out of each pass's ratio.
+	PairedCPUPerReq float64 `json:"pairedCpuPerReq"`
+	PairedRPS       float64 `json:"pairedRps"`
 }
 
 func median(xs []float64) float64 {
@@ -99,8 +104,10 @@ func summarize(runs []runStats) summary {
 // it compares the two references so the run still says something.
 func ratios(targets []targetReport) map[string]ratio {
 	by := map[string]summary{}
+	passes := map[string][]runStats{}
 	for _, t := range targets {
 		by[t.Name] = t.Median
+		passes[t.Name] = t.Passes
 	}
 	out := map[string]ratio{}
 	pair := func(key, num, den string) {
@@ -109,7 +116,17 @@ func ratios(targets []targetReport) map[string]ratio {
 		if !okA || !okB || a.CPUUsPerReq == nil || b.CPUUsPerReq == nil || *b.CPUUsPerReq == 0 || b.RPS == 0 {
 			return
 		}
-		out[key] = ratio{CPUPerReq: *a.CPUUsPerReq / *b.CPUUsPerReq, RPS: a.RPS / b.RPS}
+		q := ratio{CPUPerReq: *a.CPUUsPerReq / *b.CPUUsPerReq, RPS: a.RPS / b.RPS}
+		var cpu, rps []float64
+		pa, pb := passes[num], passes[den]
+		for i := range min(len(pa), len(pb)) {
+			if pa[i].CPUUsPerReq != nil && pb[i].CPUUsPerReq != nil && *pb[i].CPUUsPerReq > 0 && pb[i].RPS > 0 {
+				cpu = append(cpu, *pa[i].CPUUsPerReq / *pb[i].CPUUsPerReq)
+				rps = append(rps, pa[i].RPS/pb[i].RPS)
+			}
+		}
+		q.PairedCPUPerReq, q.PairedRPS = median(cpu), median(rps)
+		out[key] = q
 	}
 	pair("keywayOverNginx", "keyway", "nginx")
 	pair("keywayOverBare", "keyway", "bare")
@@ -157,7 +174,8 @@ func printTable(w io.Writer, r report) error {
 	}
 	for _, l := range ratioLabels {
 		if q, ok := r.Ratios[l.key]; ok {
-			fmt.Fprintf(w, "%-15s CPU/req %5.2f×   req/s %5.2f×\n", l.label, q.CPUPerReq, q.RPS)
+			fmt.Fprintf(w, "%-15s CPU/req %5.2f×   req/s %5.2f×   (median of per-pass ratios: CPU/req %5.2f×, req/s %5.2f×)\n",
+				l.label, q.CPUPerReq, q.RPS, q.PairedCPUPerReq, q.PairedRPS)
 		}
 	}
 	return nil
