@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -120,6 +121,30 @@ func TestAsync(t *testing.T) {
 		if up.count(first) != 1 {
 			t.Errorf("delivered %d times", up.count(first))
 		}
+		// every call has its own request log entry; the replayed one is
+		// not filed under the first request's id
+		eventually(t, "both accepts in the request log", func() error {
+			var page requestsPage
+			if err := n.apiGet("/api/clients/default/proxies/"+s.Proxy.ID+"/requests?path=/v1/once", &page); err != nil {
+				return err
+			}
+			msgs := map[string]string{}
+			replays := 0
+			for _, r := range page.Requests {
+				id, msg := r["requestId"].(string), r["proxyData"].(map[string]any)["message"].(string)
+				if _, dup := msgs[id]; dup {
+					return fmt.Errorf("request id %s logged twice", id)
+				}
+				msgs[id] = msg
+				if msg == "Request already accepted under this Idempotency-Key" && id != first {
+					replays++
+				}
+			}
+			if _, ok := msgs[first]; !ok || replays != 1 { // the first shows its delivery state
+				return fmt.Errorf("entries %v: want the first accept under %s and one replay under its own id", msgs, first)
+			}
+			return nil
+		})
 	})
 
 	t.Run("refused at submit", func(t *testing.T) {

@@ -136,14 +136,16 @@ func (h *Handler) accepted(w http.ResponseWriter, r *http.Request, ex *exchange,
 	status := store.AsyncQueued
 	msg := "Request accepted for async delivery"
 	if acc.Existing {
-		ex.requestID = acc.RequestID
+		// the answer names the request accepted first; this call keeps its
+		// own id in the request log (an entry per call, none replaced)
+		ex.logID, ex.requestID = ex.requestID, acc.RequestID
 		msg = "Request already accepted under this Idempotency-Key"
 		if prev, err := h.o.Async.Get(r.Context(), acc.RequestID); err == nil {
 			status = prev.State
 		}
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	ex.status, ex.code = http.StatusAccepted, codeGranted
+	ex.status, ex.code, ex.msg = http.StatusAccepted, codeGranted, msg
 	hdr := w.Header()
 	h.setDiagnostics(hdr, ex, msg)
 	hdr.Set("Content-Type", "application/json")

@@ -304,6 +304,9 @@ type exchange struct {
 	applier   inject.Applier
 	presented auth.Presented
 	requestID string
+	// logID, when set, is the id of this call's request log entry where
+	// requestID names an earlier request (an idempotent async replay).
+	logID     string
 	rest      string // escaped target path without the leading slash
 	start     time.Time
 	sent      time.Time

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -254,7 +255,7 @@ func (h *Handler) finish(ex *exchange, r *http.Request) {
 	h.endTrace(ex)
 	if h.o.Recorder != nil && ex.proxy != nil {
 		h.o.Recorder.Record(&telemetry.Event{
-			RequestID: ex.requestID, Kind: requestKind(r), Proxy: ex.proxy, Method: r.Method, Path: "/" + ex.rest,
+			RequestID: cmp.Or(ex.logID, ex.requestID), Kind: requestKind(r), Proxy: ex.proxy, Method: r.Method, Path: "/" + ex.rest,
 			RawQuery: r.URL.RawQuery, Header: r.Header, Presented: ex.presented.Value, Token: token,
 			Start: ex.start, Sent: ex.sent, HeadersAt: ex.headersAt, End: end,
 			Status: ex.status, Code: ex.code, Message: ex.msg, RuleID: ex.ruleID, TraceID: ex.traceID,

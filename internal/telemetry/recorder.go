@@ -44,6 +44,9 @@ type RecorderOptions struct {
 type Recorder struct {
 	o     RecorderOptions
 	queue chan *Event
+	// wake ends the writer's linger once wakeAt entries are queued.
+	wake   chan struct{}
+	wakeAt int
 	agg   *aggregator
 	log   *slog.Logger
 
@@ -84,6 +87,8 @@ func NewRecorder(o RecorderOptions) *Recorder {
 	r := &Recorder{o: o, agg: newAggregator(), log: o.Logger, stop: make(chan struct{}), done: make(chan struct{})}
 	if o.LogRequests {
 		r.queue = make(chan *Event, o.QueueSize)
+		r.wake = make(chan struct{}, 1)
+		r.wakeAt = max(1, min(o.BatchSize, o.QueueSize/2))
 	}
 	if o.Metrics != nil {
 		o.Metrics.setLogQueue(r.queueLen)
@@ -108,6 +113,14 @@ func (r *Recorder) Record(ev *Event) {
 	}
 	select {
 	case r.queue <- ev:
+		if len(r.queue) >= r.wakeAt {
+			// a batch is waiting: end the writer's linger now rather
+			// than let the queue fill while it sleeps
+			select {
+			case r.wake <- struct{}{}:
+			default:
+			}
+		}
 	default:
 		r.dropped.Add(1)
 		if r.o.Metrics != nil {
@@ -156,7 +169,7 @@ func (r *Recorder) run() {
 		select {
 		case ev := <-r.queue:
 			batch = append(batch[:0], ev)
-			if len(r.queue) < r.o.BatchSize-1 {
+			if len(r.queue) < r.wakeAt {
 				r.linger(linger)
 			}
 			batch = r.take(batch)
@@ -171,15 +184,23 @@ func (r *Recorder) run() {
 	}
 }
 
-// linger lets a batch gather for the linger time (or until the recorder
-// stops). It does not wait on the queue: a writer woken by every entry
-// would cost a goroutine switch per request, where this costs one per
-// batch.
+// linger lets a batch gather for the linger time, until a full batch is
+// queued (Record wakes it) or the recorder stops. It does not wait on the
+// queue itself: a writer woken by every entry would cost a goroutine
+// switch per request, where this costs one per batch.
 func (r *Recorder) linger(t *time.Timer) {
+	select {
+	case <-r.wake: // a stale wake from the last batch
+	default:
+	}
+	if len(r.queue) >= r.wakeAt {
+		return
+	}
 	t.Reset(r.o.Linger)
 	defer t.Stop()
 	select {
 	case <-t.C:
+	case <-r.wake:
 	case <-r.stop:
 	}
 }

@@ -283,3 +283,26 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestRecorderLingerEndsWhenBatchWaits: the writer sleeps through its
+// linger instead of waking per entry, but a queue that reaches a batch (or
+// half its size) wakes it, so a steady flow into a small queue with a long
+// linger loses nothing.
+func TestRecorderLingerEndsWhenBatchWaits(t *testing.T) {
+	t.Parallel()
+	sink := &memSink{}
+	p := testProxy()
+	r := NewRecorder(RecorderOptions{Sink: sink, LogRequests: true, QueueSize: 64, BatchSize: 512, Linger: time.Hour})
+	must(t, r.Start(t.Context()))
+	const n = 3000
+	for i := range n {
+		r.Record(event(p, i))
+		if i%16 == 15 {
+			time.Sleep(time.Millisecond) // ~16 000 a second, in small bursts
+		}
+	}
+	r.Stop()
+	if r.Dropped() != 0 || r.Written() != n {
+		t.Fatalf("written %d, dropped %d of %d: the writer slept while the queue filled", r.Written(), r.Dropped(), n)
+	}
+}

@@ -128,8 +128,13 @@ func (s *Store) RequestLogCount(ctx context.Context, p store.RequestLogListParam
 	return count.Result(), nil
 }
 
+// chunksPerQuery is how many chunks one LogChunkList query returns.
+const chunksPerQuery = 8
+
 // eachChunk calls fn with the chunks of p's proxy and time range that
-// start at or before cursorAt, newest first, until fn returns false.
+// start at or before cursorAt, newest first, until fn returns false. It
+// reads them chunksPerQuery at a time, so stopping early leaves the rest
+// unread.
 func (s *Store) eachChunk(ctx context.Context, p store.RequestLogListParams, cursorAt int64, fn func(*store.LogChunk) (bool, error)) error {
 	after, before := int64(math.MinInt64), int64(math.MaxInt64)
 	if !p.ProcessedAfter.IsZero() {
@@ -138,23 +143,47 @@ func (s *Store) eachChunk(ctx context.Context, p store.RequestLogListParams, cur
 	if !p.ProcessedBefore.IsZero() {
 		before = p.ProcessedBefore.UnixMilli()
 	}
-	rows, err := s.pool.Query(ctx, mq.LogChunkList, args{"proxy_id": p.ProxyID, "client_id": p.ClientID,
-		"after": after, "before": before, "cursor_at": cursorAt})
+	a := args{"proxy_id": p.ProxyID, "client_id": p.ClientID, "after": after, "before": before,
+		"cursor_at": cursorAt, "key_at": int64(math.MaxInt64), "key_seq": int64(math.MaxInt64), "batch": chunksPerQuery}
+	for {
+		chunks, err := s.chunkBatch(ctx, a)
+		if err != nil {
+			return err
+		}
+		for i := range chunks {
+			more, err := fn(&chunks[i].LogChunk)
+			if err != nil || !more {
+				return err
+			}
+		}
+		if len(chunks) < chunksPerQuery {
+			return nil
+		}
+		last := chunks[len(chunks)-1]
+		a["key_at"], a["key_seq"] = last.LastAt, last.seq
+	}
+}
+
+type seqChunk struct {
+	store.LogChunk
+	seq int64
+}
+
+func (s *Store) chunkBatch(ctx context.Context, a args) ([]seqChunk, error) {
+	rows, err := s.pool.Query(ctx, mq.LogChunkList, a)
 	if err != nil {
-		return mapErr(err)
+		return nil, mapErr(err)
 	}
 	defer rows.Close()
+	var out []seqChunk
 	for rows.Next() {
-		c := store.LogChunk{ProxyID: p.ProxyID, ClientID: p.ClientID}
-		if err := scanChunk(rows, &c); err != nil {
-			return err
+		c := seqChunk{LogChunk: store.LogChunk{ProxyID: a["proxy_id"].(string), ClientID: a["client_id"].(string)}}
+		if err := rows.Scan(&c.seq, &c.FirstAt, &c.LastAt, &c.MinID, &c.MaxID, &c.Entries, &c.Statuses, &c.Data); err != nil {
+			return nil, err
 		}
-		more, err := fn(&c)
-		if err != nil || !more {
-			return err
-		}
+		out = append(out, c)
 	}
-	return mapErr(rows.Err())
+	return out, mapErr(rows.Err())
 }
 
 // RequestLogDeleteBefore deletes up to limit of the oldest expired rows;

@@ -166,13 +166,17 @@ INSERT INTO request_log_chunks (proxy_id, client_id, first_at, last_at, min_id, 
     statuses, data)
 VALUES (@proxy_id, @client_id, @first_at, @last_at, @min_id, @max_id, @entries, @statuses, @data);
 
--- The chunks that may hold entries of the range, newest first; the caller
--- stops reading once the page is full (store.LogPage).
+-- The chunks that may hold entries of the range, newest first, a few at a
+-- time after the key (last_at, seq) of the previous few: pgx reads a
+-- result to its end even when the caller stops early, so the caller asks
+-- for more only while the page is not full (store.LogPage).
 -- name: LogChunkList
-SELECT first_at, last_at, min_id, max_id, entries, statuses, data FROM request_log_chunks
+SELECT seq, first_at, last_at, min_id, max_id, entries, statuses, data FROM request_log_chunks
 WHERE proxy_id = @proxy_id AND client_id = @client_id
     AND last_at > @after AND first_at < @before AND first_at <= @cursor_at
-ORDER BY last_at DESC;
+    AND (last_at, seq) < (@key_at, @key_seq)
+ORDER BY last_at DESC, seq DESC
+LIMIT @batch;
 
 -- Chunks written within store.LogIDWindow of the id's time whose id range
 -- holds it.

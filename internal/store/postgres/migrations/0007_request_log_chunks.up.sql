@@ -14,6 +14,9 @@ CREATE TABLE request_log_chunks (
     data      bytea NOT NULL
 );
 
-CREATE INDEX request_log_chunks_proxy_idx ON request_log_chunks (proxy_id, last_at);
-CREATE INDEX request_log_chunks_id_idx ON request_log_chunks (proxy_id, max_id);
+-- Lists read chunks in (last_at, seq) order, a few at a time; first_at and
+-- min_id are in the indexes so the other conditions are checked without
+-- reading the rows.
+CREATE INDEX request_log_chunks_proxy_idx ON request_log_chunks (proxy_id, last_at, seq, first_at);
+CREATE INDEX request_log_chunks_id_idx ON request_log_chunks (proxy_id, max_id, min_id);
 CREATE INDEX request_log_chunks_last_idx ON request_log_chunks (last_at);

@@ -16,6 +16,8 @@ CREATE TABLE request_log_chunks (
     data      BLOB NOT NULL
 ) STRICT;
 
-CREATE INDEX request_log_chunks_proxy_idx ON request_log_chunks (proxy_id, last_at);
-CREATE INDEX request_log_chunks_id_idx ON request_log_chunks (proxy_id, max_id);
+-- first_at and min_id are in the indexes so the lists' and the id
+-- lookup's other conditions are checked without reading the rows.
+CREATE INDEX request_log_chunks_proxy_idx ON request_log_chunks (proxy_id, last_at, first_at);
+CREATE INDEX request_log_chunks_id_idx ON request_log_chunks (proxy_id, max_id, min_id);
 CREATE INDEX request_log_chunks_last_idx ON request_log_chunks (last_at);
