@@ -47,8 +47,8 @@ type Recorder struct {
 	// wake ends the writer's linger once wakeAt entries are queued.
 	wake   chan struct{}
 	wakeAt int
-	agg   *aggregator
-	log   *slog.Logger
+	agg    *aggregator
+	log    *slog.Logger
 
 	dropped atomic.Uint64
 	written atomic.Uint64
