@@ -44,7 +44,8 @@ type RecorderOptions struct {
 type Recorder struct {
 	o     RecorderOptions
 	queue chan *Event
-	// wake ends the writer's linger once wakeAt entries are queued.
+	// wake ends the writer's linger once wakeAt entries wait (the one
+	// the writer holds included).
 	wake   chan struct{}
 	wakeAt int
 	agg    *aggregator
@@ -113,7 +114,7 @@ func (r *Recorder) Record(ev *Event) {
 	}
 	select {
 	case r.queue <- ev:
-		if len(r.queue) >= r.wakeAt {
+		if len(r.queue) >= r.wakeAt-1 { // the writer may hold one more
 			// a batch is waiting: end the writer's linger now rather
 			// than let the queue fill while it sleeps
 			select {
@@ -169,7 +170,7 @@ func (r *Recorder) run() {
 		select {
 		case ev := <-r.queue:
 			batch = append(batch[:0], ev)
-			if len(r.queue) < r.wakeAt {
+			if len(r.queue) < r.wakeAt-1 {
 				r.linger(linger)
 			}
 			batch = r.take(batch)
@@ -193,7 +194,7 @@ func (r *Recorder) linger(t *time.Timer) {
 	case <-r.wake: // a stale wake from the last batch
 	default:
 	}
-	if len(r.queue) >= r.wakeAt {
+	if len(r.queue) >= r.wakeAt-1 { // with the writer's entry, a batch waits
 		return
 	}
 	t.Reset(r.o.Linger)
