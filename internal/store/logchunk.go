@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -448,6 +449,19 @@ func (p *RequestLogListParams) Matches(e *RequestLog) bool {
 		return false
 	}
 	return p.PathContains == "" || strings.Contains(e.Path, p.PathContains)
+}
+
+// MilliBounds are ProcessedAfter and ProcessedBefore in Unix
+// milliseconds, the least and greatest int64 when unbounded.
+func (p *RequestLogListParams) MilliBounds() (after, before int64) {
+	after, before = math.MinInt64, math.MaxInt64
+	if !p.ProcessedAfter.IsZero() {
+		after = p.ProcessedAfter.UnixMilli()
+	}
+	if !p.ProcessedBefore.IsZero() {
+		before = p.ProcessedBefore.UnixMilli()
+	}
+	return after, before
 }
 
 // filtered reports whether p selects on more than time (so a chunk inside

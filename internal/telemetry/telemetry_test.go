@@ -26,6 +26,8 @@ type memSink struct {
 	entries []store.RequestLog
 	rollups []store.Rollup
 	block   chan struct{}
+	// appended, when set, gets the size of every stored batch.
+	appended chan int
 }
 
 func (s *memSink) RequestLogAppend(_ context.Context, e []store.RequestLog) error {
@@ -35,6 +37,9 @@ func (s *memSink) RequestLogAppend(_ context.Context, e []store.RequestLog) erro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.entries = append(s.entries, e...)
+	if s.appended != nil {
+		s.appended <- len(e)
+	}
 	return nil
 }
 
@@ -290,7 +295,7 @@ func must(t testing.TB, err error) {
 // out instead of filling up.
 func TestRecorderLingerEndsWhenBatchWaits(t *testing.T) {
 	t.Parallel()
-	sink := &memSink{}
+	sink := &memSink{appended: make(chan int, 64)}
 	p := testProxy()
 	r := NewRecorder(RecorderOptions{Sink: sink, LogRequests: true, QueueSize: 64, BatchSize: 512, Linger: time.Hour})
 	must(t, r.Start(t.Context()))
@@ -299,12 +304,14 @@ func TestRecorderLingerEndsWhenBatchWaits(t *testing.T) {
 		for i := range 32 { // half the queue: a batch is waiting
 			r.Record(event(p, round*100+i))
 		}
-		deadline := time.Now().Add(10 * time.Second) // far below the hour of linger
-		for r.Written() < uint64(32*round) {
-			if time.Now().After(deadline) {
-				t.Fatalf("round %d: %d written, %d dropped: the writer slept through a waiting batch", round, r.Written(), r.Dropped())
+		timeout := time.After(10 * time.Second) // far below the hour of linger
+		for got := 0; got < 32; {
+			select {
+			case n := <-sink.appended:
+				got += n
+			case <-timeout:
+				t.Fatalf("round %d: %d of 32 written, %d dropped: the writer slept through a waiting batch", round, got, r.Dropped())
 			}
-			time.Sleep(time.Millisecond)
 		}
 	}
 	if r.Dropped() != 0 {

@@ -136,13 +136,7 @@ const chunksPerQuery = 8
 // reads them chunksPerQuery at a time, so stopping early leaves the rest
 // unread.
 func (s *Store) eachChunk(ctx context.Context, p store.RequestLogListParams, cursorAt int64, fn func(*store.LogChunk) (bool, error)) error {
-	after, before := int64(math.MinInt64), int64(math.MaxInt64)
-	if !p.ProcessedAfter.IsZero() {
-		after = p.ProcessedAfter.UnixMilli()
-	}
-	if !p.ProcessedBefore.IsZero() {
-		before = p.ProcessedBefore.UnixMilli()
-	}
+	after, before := p.MilliBounds()
 	a := args{"proxy_id": p.ProxyID, "client_id": p.ClientID, "after": after, "before": before,
 		"cursor_at": cursorAt, "key_at": int64(math.MaxInt64), "key_seq": int64(math.MaxInt64), "batch": chunksPerQuery}
 	for {

@@ -52,11 +52,11 @@ func scanChunk(sc scanner, c *store.LogChunk) error {
 func (s *Store) RequestLogGet(ctx context.Context, clientID, proxyID, id string) (store.RequestLog, error) {
 	e, err := queryOne(ctx, s.r, scanRequestLog, mq.RequestLogGet,
 		sql.Named("id", id), sql.Named("proxy_id", proxyID), sql.Named("client_id", clientID))
-	if err == nil || !errors.Is(err, store.ErrNotFound) {
-		if err != nil {
-			return e, fmt.Errorf("getting request: %w", err)
-		}
+	if err == nil {
 		return e, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return e, fmt.Errorf("getting request: %w", err)
 	}
 	ceiling, ok := store.LogIDCeiling(id)
 	if !ok {
@@ -136,13 +136,7 @@ func (s *Store) RequestLogCount(ctx context.Context, p store.RequestLogListParam
 // eachChunk calls fn with the chunks of p's proxy and time range that
 // start at or before cursorAt, newest first, until fn returns false.
 func (s *Store) eachChunk(ctx context.Context, p store.RequestLogListParams, cursorAt int64, fn func(*store.LogChunk) (bool, error)) error {
-	after, before := int64(math.MinInt64), int64(math.MaxInt64)
-	if !p.ProcessedAfter.IsZero() {
-		after = p.ProcessedAfter.UnixMilli()
-	}
-	if !p.ProcessedBefore.IsZero() {
-		before = p.ProcessedBefore.UnixMilli()
-	}
+	after, before := p.MilliBounds()
 	rows, err := s.r.QueryContext(ctx, mq.LogChunkList, sql.Named("proxy_id", p.ProxyID), sql.Named("client_id", p.ClientID),
 		sql.Named("after", after), sql.Named("before", before), sql.Named("cursor_at", cursorAt))
 	if err != nil {

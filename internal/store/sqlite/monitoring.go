@@ -125,13 +125,7 @@ func kindOr(k string) string {
 
 // listBounds turns absent bounds into extreme values (see monitoring.sql).
 func listBounds(p store.RequestLogListParams) []any {
-	after, before := int64(math.MinInt64), int64(math.MaxInt64)
-	if !p.ProcessedAfter.IsZero() {
-		after = p.ProcessedAfter.UnixMilli()
-	}
-	if !p.ProcessedBefore.IsZero() {
-		before = p.ProcessedBefore.UnixMilli()
-	}
+	after, before := p.MilliBounds()
 	smax := p.StatusMax
 	if smax == 0 {
 		smax = math.MaxInt32
